@@ -1,0 +1,93 @@
+#include "base/stream.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace coroner {
+namespace {
+
+class FdStream : public ByteStream {
+ public:
+  FdStream(int fd, std::string name, uint64_t limit)
+      : fd_(fd), name_(std::move(name)), left_(limit) {}
+  ~FdStream() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdStream(const FdStream&) = delete;
+  FdStream& operator=(const FdStream&) = delete;
+
+  size_t read(std::span<std::byte> buf) override {
+    if (left_ == 0) return 0;
+    size_t want = buf.size() < left_ ? buf.size() : static_cast<size_t>(left_);
+    for (;;) {
+      ssize_t n = ::read(fd_, buf.data(), want);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(name_ + ": read: " + std::strerror(errno));
+      if (n == 0 && left_ != UINT64_MAX) throw Error(name_ + ": unexpected end of file");
+      if (left_ != UINT64_MAX) left_ -= static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  int fd_;
+  std::string name_;
+  uint64_t left_;
+};
+
+class MemoryStream : public ByteStream {
+ public:
+  MemoryStream(std::span<const std::byte> data, std::string name)
+      : data_(data), name_(std::move(name)) {}
+  size_t read(std::span<std::byte> buf) override {
+    size_t n = std::min(buf.size(), data_.size() - pos_);
+    std::memcpy(buf.data(), data_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  std::span<const std::byte> data_;
+  size_t pos_ = 0;
+  std::string name_;
+};
+
+int open_or_throw(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": " + std::strerror(errno));
+  return fd;
+}
+
+}  // namespace
+
+std::unique_ptr<ByteStream> open_fd_stream(int fd, std::string name) {
+  return std::make_unique<FdStream>(fd, std::move(name), UINT64_MAX);
+}
+
+std::unique_ptr<ByteStream> open_file_stream(const std::string& path) {
+  return std::make_unique<FdStream>(open_or_throw(path), path, UINT64_MAX);
+}
+
+std::unique_ptr<ByteStream> open_file_range_stream(const std::string& path, uint64_t offset,
+                                                   uint64_t length, std::string name) {
+  int fd = open_or_throw(path);
+  if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    int e = errno;
+    ::close(fd);
+    throw Error(name + ": seek: " + std::strerror(e));
+  }
+  return std::make_unique<FdStream>(fd, std::move(name), length);
+}
+
+std::unique_ptr<ByteStream> open_memory_stream(std::span<const std::byte> data, std::string name) {
+  return std::make_unique<MemoryStream>(data, std::move(name));
+}
+
+}  // namespace coroner

@@ -1,0 +1,32 @@
+// ByteStream: a forward-only source of bytes (a blob in an archive, a file, stdin, an HTTP body).
+// Sources hand these out; scan/ consumes them once. Implementations throw Error on I/O failure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace coroner {
+
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  // Reads up to buf.size() bytes; returns 0 only at the end of the stream.
+  virtual size_t read(std::span<std::byte> buf) = 0;
+  // A name for messages ("blobs/sha256/1a2b…", "stdin").
+  virtual std::string name() const = 0;
+};
+
+// A stream over a file descriptor that the stream owns (closed on destruction).
+std::unique_ptr<ByteStream> open_fd_stream(int fd, std::string name);
+// A stream over a file path, or Error naming the path.
+std::unique_ptr<ByteStream> open_file_stream(const std::string& path);
+// A stream over a byte range [offset, offset+length) of a file; Error if the file is shorter.
+std::unique_ptr<ByteStream> open_file_range_stream(const std::string& path, uint64_t offset,
+                                                   uint64_t length, std::string name);
+// A stream over bytes the stream does not own (tests, small blobs).
+std::unique_ptr<ByteStream> open_memory_stream(std::span<const std::byte> data, std::string name);
+
+}  // namespace coroner

@@ -1,0 +1,22 @@
+// Text helpers: escaping hostile bytes before they reach a message or a terminal, and splitting
+// config files into lines and fields.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coroner {
+
+// Printable ASCII and valid UTF-8 pass through; control bytes, invalid UTF-8 and backslash are
+// written as C escapes (\r, \x1b, \\). Output is capped at `max` bytes with "…" appended.
+std::string escape(std::string_view s, size_t max = 256);
+
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+std::string_view trim(std::string_view s);
+
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+
+}  // namespace coroner

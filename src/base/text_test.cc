@@ -1,0 +1,32 @@
+#include "base/text.h"
+
+#include <gtest/gtest.h>
+
+namespace coroner {
+namespace {
+
+TEST(EscapeTest, ControlBytesAndInvalidUtf8AreEscaped) {
+  EXPECT_EQ(escape("/bin/sh\r"), "/bin/sh\\r");
+  EXPECT_EQ(escape("a\x1b[31mb"), "a\\x1b[31mb");
+  EXPECT_EQ(escape("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(escape("bad\xff\xc3"), "bad\\xff\\xc3");
+  EXPECT_EQ(escape("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate is not valid UTF-8
+  EXPECT_EQ(escape("back\\slash"), "back\\\\slash");
+}
+
+TEST(EscapeTest, CapsLength) {
+  std::string s(1000, 'a');
+  auto e = escape(s, 10);
+  EXPECT_EQ(e, std::string(10, 'a') + "…");
+}
+
+TEST(SplitTest, KeepsEmptyFields) {
+  auto f = split("root:x:0:0::/root:/bin/sh", ':');
+  ASSERT_EQ(f.size(), 7u);
+  EXPECT_EQ(f[4], "");
+  EXPECT_EQ(f[6], "/bin/sh");
+  EXPECT_EQ(trim("  a b \r\n"), "a b");
+}
+
+}  // namespace
+}  // namespace coroner

@@ -1,0 +1,77 @@
+// ImageSource: where an image's config and layer blobs come from (an archive, an OCI layout, a
+// flat tar, a folder, later the Docker Engine or a registry). A source reads; it never changes
+// the environment or the daemon. It knows manifests and blobs, not file systems: scan/ turns
+// each layer stream into entries.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/stream.h"
+
+namespace coroner::image {
+
+enum class Compression { kNone, kGzip, kZstd };
+
+// One step of the image history ("docker history"), in order, empty layers included.
+struct HistoryEntry {
+  std::string created;     // RFC 3339 as written, may be empty
+  std::string created_by;  // "/bin/sh -c #(nop)  CMD [...]" or BuildKit's "RUN ..."
+  std::string comment;
+  bool empty_layer = false;
+};
+
+// The parts of the image config (OCI image-spec config.md) that coroner reads.
+struct ImageConfig {
+  std::string os;            // "linux"
+  std::string architecture;  // GOARCH names: amd64, arm64, arm, 386, ppc64le, s390x, riscv64
+  std::string variant;       // v7, v8...
+  std::string user;
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  bool entrypoint_set = false;  // present in JSON (null and absent differ from [])
+  bool cmd_set = false;
+  std::vector<std::string> env;  // "KEY=VALUE" as in the config
+  std::string workdir;
+  std::vector<std::string> exposed_ports;  // "80/tcp"
+  std::vector<std::string> healthcheck;    // Healthcheck.Test
+  std::string stop_signal;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> diff_ids;  // rootfs.diff_ids: sha256 of each uncompressed layer
+  std::vector<HistoryEntry> history;
+};
+
+struct LayerDesc {
+  std::string digest;      // blob digest from the manifest ("sha256:…"); empty for flat tars
+  std::string diff_id;     // from the config; empty when unknown
+  std::string media_type;  // as the manifest says, for messages only: compression is sniffed
+  uint64_t size = 0;       // blob size from the manifest; 0 when unknown
+};
+
+struct ImageInfo {
+  std::string ref;       // as the user gave it
+  std::string digest;    // manifest digest, when there is one
+  std::string platform;  // "linux/amd64", "linux/arm/v7"
+  ImageConfig config;
+  bool has_config = false;         // false for flat tars and folders: no history, no entrypoint
+  std::vector<LayerDesc> layers;   // bottom first
+  std::vector<std::string> notes;  // what the source could not do or skipped, for the user
+};
+
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  virtual const ImageInfo& info() const = 0;
+  // The raw layer blob, bottom layer is 0, as stored (maybe compressed). May be called again
+  // for the same layer (cat, grep, export read a layer a second time), also from several
+  // threads at once for different layers.
+  virtual std::unique_ptr<ByteStream> open_layer(size_t index) const = 0;
+  // For rootfs:DIR the "layer" is a folder, not a stream: its path, else nullopt.
+  virtual std::optional<std::string> layer_dir(size_t /*index*/) const { return std::nullopt; }
+};
+
+}  // namespace coroner::image

@@ -1,0 +1,128 @@
+// LayerIndex: what one layer holds, collected in a single streaming pass over its tar: every
+// entry's metadata, and compact facts about content (ELF summary, script first line, text or
+// binary, captured small files the diagnosis needs), never the content itself. Layers are
+// scanned in parallel; fs/ merges the indexes. Commands that need whole content re-read one
+// entry with read_entry().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "elf/elf.h"
+#include "image/source.h"
+
+namespace coroner::scan {
+
+enum class FileType : uint8_t {
+  kRegular,
+  kDirectory,
+  kSymlink,
+  kHardlink,
+  kCharDevice,
+  kBlockDevice,
+  kFifo,
+  kSocket,
+};
+
+enum class Whiteout : uint8_t {
+  kNone,
+  kFile,    // ".wh.NAME": `path` is the deleted NAME (the marker name itself is not kept)
+  kOpaque,  // ".wh..wh..opq": `path` is the directory whose lower contents are hidden
+};
+
+enum class ContentKind : uint8_t {
+  kNone,    // not a regular file
+  kEmpty,   // regular, zero bytes
+  kElf,     // starts with \x7fELF
+  kScript,  // starts with "#!"
+  kText,    // no NUL and valid UTF-8 in the first block
+  kBinary,
+};
+
+// Owns the bytes of paths and names; string_views into it stay valid when the arena moves.
+class StringArena {
+ public:
+  std::string_view add(std::string_view s);
+
+ private:
+  static constexpr size_t kBlock = 64 * 1024;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = kBlock;
+};
+
+// Rare or content-derived facts of an entry, kept out of Entry to keep it small.
+struct Facts {
+  std::optional<elf::ElfInfo> elf;
+  std::string elf_error;   // why elf::parse failed (feeds elf-corrupt); empty when it did not
+  std::string first_line;  // scripts: line 1 up to 256 bytes, "\r" kept (the kernel keeps it)
+  std::vector<std::pair<std::string, std::string>> xattrs;  // security.capability among them
+  uint32_t dev_major = 0, dev_minor = 0;
+};
+
+// One tar entry. 80 bytes plus its path in the arena.
+struct Entry {
+  static constexpr uint32_t kNoFacts = UINT32_MAX;
+
+  std::string_view path;   // normalised: relative, no "./" or leading "/", no trailing "/"; the
+                           // root directory itself is "."
+  std::string_view link;   // symlink: target as written; hardlink: normalised target path
+  std::string_view uname;  // tar uname/gname as written (may be empty)
+  std::string_view gname;
+  uint64_t size = 0;         // content bytes (regular files)
+  uint64_t data_offset = 0;  // offset of the content in the uncompressed layer stream
+  int64_t mtime = 0;
+  uint32_t uid = 0, gid = 0;
+  uint32_t mode = 0;  // permission bits with setuid/setgid/sticky (07777)
+  uint32_t facts = kNoFacts;
+  FileType type = FileType::kRegular;
+  Whiteout whiteout = Whiteout::kNone;
+  ContentKind kind = ContentKind::kNone;
+};
+
+struct LayerIndex {
+  uint32_t index = 0;     // position in the image, bottom is 0
+  image::LayerDesc desc;  // as the source described it
+  std::string diff_id;    // sha256 of the uncompressed stream, as computed
+  image::Compression compression = image::Compression::kNone;
+  uint64_t compressed_bytes = 0;  // blob bytes read
+  uint64_t uncompressed_bytes = 0;
+  std::vector<Entry> entries;  // in archive order
+  std::vector<Facts> facts;
+  std::map<std::string, std::string, std::less<>> captured;  // path -> whole content
+  std::vector<std::string> notes;  // per-file problems that did not stop the scan
+  StringArena arena;
+};
+
+struct ScanOptions {
+  // Keep the whole content of regular files for which this returns true (path is normalised),
+  // up to max_capture bytes: /etc/passwd, ld.so.cache, dpkg status... for the later stages.
+  std::function<bool(std::string_view path, uint64_t size)> capture;
+  uint64_t max_capture = 16 << 20;
+  // ELF files up to this size are buffered and parsed; larger ones get a note.
+  uint64_t max_elf = 1ull << 30;
+  // Verify the blob digest and the diff_id against the manifest and config (an Error if not).
+  bool verify = true;
+  // Bound on the uncompressed size of one layer (a compression bomb is an Error, not a hang).
+  uint64_t max_uncompressed = 1ull << 40;
+  unsigned threads = 0;  // 0: one per core
+};
+
+// Scans one layer blob (gzip, zstd or plain tar, sniffed by magic).
+LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t index,
+                      const ScanOptions& options);
+
+// Scans every layer of `source`, in parallel, and returns them bottom first.
+std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanOptions& options);
+
+// Streams the content of `entry` of layer `layer` again, in chunks, to `sink`.
+void read_entry(const image::ImageSource& source, const LayerIndex& layer, const Entry& entry,
+                const std::function<void(std::span<const std::byte>)>& sink);
+
+}  // namespace coroner::scan
