@@ -1,0 +1,143 @@
+#include "explore/layer_reader.h"
+
+#include <archive.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "base/error.h"
+#include "base/text.h"
+#include "explore/fd.h"
+
+namespace coroner::explore {
+namespace {
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// libarchive's "raw" format behind all its decompression filters: the bytes of the
+// uncompressed layer, whatever the blob's compression (chosen by libarchive's bidders, by
+// content, never by name).
+class DecompressedStream : public ByteStream {
+ public:
+  explicit DecompressedStream(std::unique_ptr<ByteStream> blob)
+      : blob_(std::move(blob)), a_(archive_read_new()) {
+    CORONER_CHECK(a_ != nullptr);
+    archive_read_support_filter_all(a_.get());
+    archive_read_support_format_raw(a_.get());
+    if (archive_read_open(a_.get(), this, nullptr, &DecompressedStream::read_cb, nullptr) !=
+        ARCHIVE_OK) {
+      fail();
+    }
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(a_.get(), &e);
+    if (r == ARCHIVE_EOF) at_end_ = true;
+    if (r != ARCHIVE_OK && r != ARCHIVE_EOF) fail();
+  }
+
+  size_t read(std::span<std::byte> buf) override {
+    if (at_end_ || buf.empty()) return 0;
+    la_ssize_t n = archive_read_data(a_.get(), buf.data(), buf.size());
+    if (n < 0) fail();
+    if (n == 0) at_end_ = true;
+    return static_cast<size_t>(n);
+  }
+  std::string name() const override { return blob_->name(); }
+
+ private:
+  static la_ssize_t read_cb(archive* a, void* self, const void** buf) {
+    auto* s = static_cast<DecompressedStream*>(self);
+    try {
+      size_t n = s->blob_->read(s->buffer_);
+      *buf = s->buffer_.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (const Error& e) {
+      archive_set_error(a, EIO, "%s", e.what());
+      return -1;
+    }
+  }
+  [[noreturn]] void fail() {
+    const char* msg = archive_error_string(a_.get());
+    throw Error(escape(blob_->name()) + ": " + (msg ? msg : "decompression failed"));
+  }
+
+  std::unique_ptr<ByteStream> blob_;
+  std::unique_ptr<archive, ArchiveFree> a_;
+  std::array<std::byte, 256 * 1024> buffer_;
+  bool at_end_ = false;
+};
+
+// A window of `remaining` bytes of an underlying stream.
+class LimitedStream : public ByteStream {
+ public:
+  LimitedStream(ByteStream& in, uint64_t size, std::string name)
+      : in_(in), remaining_(size), name_(std::move(name)) {}
+  size_t read(std::span<std::byte> buf) override {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining_));
+    if (want == 0) return 0;
+    size_t n = in_.read(buf.first(want));
+    if (n == 0) throw Error(escape(name_) + ": layer stream ends inside the file's content");
+    remaining_ -= n;
+    return n;
+  }
+  std::string name() const override { return name_; }
+  uint64_t remaining() const { return remaining_; }
+
+ private:
+  ByteStream& in_;
+  uint64_t remaining_;
+  std::string name_;
+};
+
+void skip(ByteStream& in, uint64_t n, const std::string& what) {
+  std::array<std::byte, 64 * 1024> buf;
+  while (n > 0) {
+    size_t got = in.read(std::span(buf).first(std::min<uint64_t>(n, buf.size())));
+    if (got == 0) throw Error(escape(what) + ": layer stream ends before an entry's content");
+    n -= got;
+  }
+}
+
+// rootfs:DIR: the "layer" is a folder; open each file beneath it without following symlinks.
+void read_from_dir(const std::string& dir, std::span<const scan::Entry* const> entries,
+                   const EntryContentFn& fn) {
+  UniqueFd root = open_dir(dir);
+  for (const scan::Entry* e : entries) {
+    UniqueFd fd = open_file_beneath(root.get(), e->path);
+    if (!fd) throw Error(escape(dir) + "/" + escape(e->path) + ": cannot open for reading");
+    auto file = open_fd_stream(fd.release(), std::string(e->path));
+    LimitedStream content(*file, e->size, std::string(e->path));
+    fn(*e, content);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ByteStream> open_decompressed(std::unique_ptr<ByteStream> blob) {
+  return std::make_unique<DecompressedStream>(std::move(blob));
+}
+
+void read_entries(const image::ImageSource& source, const scan::LayerIndex& layer,
+                  std::span<const scan::Entry* const> entries, const EntryContentFn& fn) {
+  if (entries.empty()) return;
+  std::vector<const scan::Entry*> sorted(entries.begin(), entries.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const scan::Entry* a, const scan::Entry* b) {
+    return a->data_offset < b->data_offset;
+  });
+  if (auto dir = source.layer_dir(layer.index)) return read_from_dir(*dir, sorted, fn);
+
+  auto stream = open_decompressed(source.open_layer(layer.index));
+  uint64_t pos = 0;
+  for (const scan::Entry* e : sorted) {
+    CORONER_CHECK(e->data_offset >= pos);
+    skip(*stream, e->data_offset - pos, stream->name());
+    LimitedStream content(*stream, e->size, std::string(e->path));
+    fn(*e, content);
+    skip(content, content.remaining(), std::string(e->path));
+    pos = e->data_offset + e->size;
+  }
+}
+
+}  // namespace coroner::explore
