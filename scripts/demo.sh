@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORONER_DEPS=demo scripts/install-deps.sh
-CORONER_TESTS=OFF
 BUILD_DIR=build scripts/build.sh -DCORONER_TESTS=OFF
 examples/make-example.sh build/example >/dev/null
 coroner=build/src/cli/coroner
