@@ -75,8 +75,8 @@ struct Node {
   bool is_regular() const { return inode->type == scan::FileType::kRegular; }
 };
 
-// Net effect of one layer on the merged view (the `layers --layer N` listing), NodeIds in
-// preorder (path order).
+// Net effect of one layer on the merged view (the `layers --layer N` listing), NodeIds sorted
+// by path (bytewise). Deleted NodeIds are not present: use Tree::path_of and Tree::history.
 struct LayerChanges {
   std::vector<NodeId> added;
   std::vector<NodeId> modified;
@@ -180,6 +180,7 @@ class Tree {
   std::vector<uint32_t> child_begin_;   // CSR: children of node i are
   std::vector<NodeId> child_ids_;       //   child_ids_[child_begin_[i] .. child_begin_[i+1])
   std::vector<uint64_t> layer_wasted_;  // per layer
+  std::vector<uint64_t> layer_added_;   // per layer
   std::vector<std::vector<NodeId>> hardlink_groups_;
   std::vector<Note> notes_;
   TreeStats stats_;
