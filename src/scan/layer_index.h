@@ -50,11 +50,14 @@ enum class ContentKind : uint8_t {
 class StringArena {
  public:
   std::string_view add(std::string_view s);
+  // Bytes held by the arena's blocks (for memory accounting).
+  size_t allocated_bytes() const { return allocated_; }
 
  private:
   static constexpr size_t kBlock = 64 * 1024;
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t used_ = kBlock;
+  size_t allocated_ = 0;
 };
 
 // Rare or content-derived facts of an entry, kept out of Entry to keep it small.
@@ -113,6 +116,10 @@ struct ScanOptions {
   uint64_t max_uncompressed = 1ull << 40;
   unsigned threads = 0;  // 0: one per core
 };
+
+// "layer 3 (sha256:1a2b3c4d5e6f…)": how messages name a layer (the index, bottom is 0, and the
+// first 12 hex digits of the blob digest when there is one).
+std::string layer_context(uint32_t index, std::string_view digest);
 
 // Scans one layer blob (gzip, zstd or plain tar, sniffed by magic).
 LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t index,

@@ -1,0 +1,132 @@
+#include "scan/index_builder.h"
+
+#include <algorithm>
+
+#include "base/bytes.h"
+#include "base/error.h"
+#include "base/text.h"
+
+namespace coroner::scan {
+
+namespace {
+
+constexpr size_t kMaxDuplicateNotes = 20;
+
+std::string size_str(uint64_t n) { return std::to_string(n) + " bytes"; }
+
+}  // namespace
+
+std::string_view IndexBuilder::intern_name(std::string_view s) {
+  if (s.empty()) return {};
+  for (std::string_view n : names_) {
+    if (n == s) return n;
+  }
+  std::string_view v = out_.arena.add(s);
+  if (names_.size() < 64) names_.push_back(v);
+  return v;
+}
+
+Facts& IndexBuilder::facts_of(Entry& e) {
+  if (e.facts == Entry::kNoFacts) {
+    e.facts = static_cast<uint32_t>(out_.facts.size());
+    out_.facts.emplace_back();
+  }
+  return out_.facts[e.facts];
+}
+
+void IndexBuilder::note(std::string message) {
+  if (noted_.insert(message).second) out_.notes.push_back(std::move(message));
+}
+
+int64_t IndexBuilder::add(RawEntry& raw) {
+  with_context(escape(raw.name), [&] { normalize_path(raw.name, path_); });
+  WhiteoutName wh = classify_whiteout(path_);
+  if (wh.kind == Whiteout::kFile && wh.target.empty()) {
+    // A bare ".wh." names no file. containerd and moby's naive applier join the empty name to
+    // the directory and delete the directory itself; overlayfs snapshotters fail the layer with
+    // EEXIST. No runtime agrees, so we keep the scan going and say so.
+    note(escape(path_) + ": whiteout with an empty name ignored (containerd would delete the " +
+         "parent directory, overlayfs snapshotters refuse the layer)");
+    return -1;
+  }
+  Entry e;
+  e.path = out_.arena.add(wh.kind == Whiteout::kNone ? std::string_view(path_) : wh.target);
+  e.whiteout = wh.kind;
+  e.type = raw.type;
+  if (raw.type == FileType::kHardlink) {
+    with_context(escape(raw.name), [&] {
+      with_context("hardlink target " + escape(raw.link), [&] { normalize_path(raw.link, link_); });
+    });
+    e.link = out_.arena.add(link_);
+  } else if (raw.type == FileType::kSymlink) {
+    e.link = out_.arena.add(raw.link);
+  }
+  e.uname = intern_name(raw.uname);
+  e.gname = intern_name(raw.gname);
+  e.size = raw.type == FileType::kRegular ? raw.size : 0;
+  e.data_offset = raw.data_offset;
+  e.mtime = raw.mtime;
+  e.uid = raw.uid;
+  e.gid = raw.gid;
+  e.mode = raw.mode & 07777;
+  if (raw.type == FileType::kCharDevice || raw.type == FileType::kBlockDevice) {
+    Facts& f = facts_of(e);
+    f.dev_major = raw.dev_major;
+    f.dev_minor = raw.dev_minor;
+  }
+  if (!raw.xattrs.empty()) facts_of(e).xattrs = std::move(raw.xattrs);
+  // Whiteouts only act on lower layers (OCI image-spec layer.md), so they are no duplicates.
+  if (wh.kind == Whiteout::kNone) ++seen_[e.path];
+  out_.entries.push_back(e);
+  return static_cast<int64_t>(out_.entries.size() - 1);
+}
+
+bool IndexBuilder::wants_whole(Entry& e, std::span<const std::byte> head) {
+  e.kind = classify_content(head, e.size);
+  capture_ = options_.capture && options_.capture(e.path, e.size);
+  if (capture_ && e.size > options_.max_capture) {
+    note(escape(e.path) + ": not captured: " + size_str(e.size) + " is over the limit of " +
+         size_str(options_.max_capture));
+    capture_ = false;
+  }
+  parse_elf_ = e.kind == ContentKind::kElf;
+  if (parse_elf_ && e.size > options_.max_elf) {
+    note(escape(e.path) + ": ELF not parsed: " + size_str(e.size) + " is over the limit of " +
+         size_str(options_.max_elf));
+    parse_elf_ = false;
+  }
+  return capture_ || parse_elf_;
+}
+
+void IndexBuilder::use_content(Entry& e, std::span<const std::byte> head,
+                               const std::string* whole) {
+  if (whole) head = as_bytes(*whole);
+  if (e.kind == ContentKind::kScript) facts_of(e).first_line = std::string(first_line(head));
+  if (parse_elf_ && whole) {
+    Facts& f = facts_of(e);
+    // The per-file catch boundary: a corrupt ELF is a fact (elf-corrupt), not a failed scan.
+    try {
+      f.elf = elf::parse(head);
+    } catch (const Error& err) {
+      f.elf_error = err.what();
+    }
+  }
+  if (capture_ && whole) out_.captured[std::string(e.path)] = *whole;
+}
+
+void IndexBuilder::finish() {
+  std::vector<std::pair<std::string_view, uint32_t>> dups;
+  for (const auto& [path, times] : seen_) {
+    if (times > 1) dups.emplace_back(path, times);
+  }
+  std::sort(dups.begin(), dups.end());
+  for (size_t i = 0; i < dups.size() && i < kMaxDuplicateNotes; ++i) {
+    note(escape(dups[i].first) + ": written " + std::to_string(dups[i].second) +
+         " times in this layer; the last one wins");
+  }
+  if (dups.size() > kMaxDuplicateNotes) {
+    note(std::to_string(dups.size() - kMaxDuplicateNotes) + " more paths written several times");
+  }
+}
+
+}  // namespace coroner::scan

@@ -1,0 +1,111 @@
+// IndexBuilder: turns entries, as a tar header or a folder walk describes them, into a
+// LayerIndex: normalised paths in the arena, whiteouts, facts only where needed, content sniffed
+// from the blocks the caller streams (one pass, no second read), captured files, and notes.
+// Shared by the tar scan (layer_index.cc) and the folder scan (rootfs.cc).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "scan/layer_index.h"
+#include "scan/sniff.h"
+
+namespace coroner::scan {
+
+// An entry as read, before normalisation.
+struct RawEntry {
+  std::string_view name;  // as written in the archive or relative to the folder
+  FileType type = FileType::kRegular;
+  std::string_view link;  // symlink target as written; hardlink target before normalisation
+  std::string_view uname, gname;
+  uint64_t size = 0;
+  uint64_t data_offset = 0;
+  int64_t mtime = 0;
+  uint32_t uid = 0, gid = 0, mode = 0;
+  uint32_t dev_major = 0, dev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+class IndexBuilder {
+ public:
+  IndexBuilder(LayerIndex& out, const ScanOptions& options) : out_(out), options_(options) {}
+
+  // Adds an entry and returns its index in out.entries, or -1 when it is dropped (with a note).
+  // Throws Error naming the entry when its name or hardlink target climbs out of the root.
+  int64_t add(RawEntry& raw);
+
+  // Reads the content of entry `i` through `next_block` (returns empty at the end of the
+  // content) as far as the sniffers need: the first kSniffBytes for the kind, everything for
+  // ELF files and captured files. Stops early otherwise; the caller skips the rest.
+  template <typename NextBlock>
+  void sniff(int64_t i, NextBlock&& next_block);
+
+  void note(std::string message);
+  // Adds the notes that need the whole layer (duplicate paths).
+  void finish();
+
+ private:
+  static constexpr size_t kHeadBytes = kSniffBytes;
+
+  // Classifies `e` from its head and decides whether the whole content is needed (an ELF file
+  // to parse, a captured file).
+  bool wants_whole(Entry& e, std::span<const std::byte> head);
+  // Records facts and captured content; `whole` is the whole content when wants_whole() said so.
+  void use_content(Entry& e, std::span<const std::byte> head, const std::string* whole);
+  Facts& facts_of(Entry& e);
+  std::string_view intern_name(std::string_view s);
+
+  LayerIndex& out_;
+  const ScanOptions& options_;
+  std::string path_, link_, buf_;
+  std::vector<std::string_view> names_;                  // interned unames/gnames: few per layer
+  std::unordered_map<std::string_view, uint32_t> seen_;  // path -> times seen
+  std::unordered_set<std::string> noted_;
+  bool capture_ = false, parse_elf_ = false;  // decisions of wants_whole() for this entry
+};
+
+template <typename NextBlock>
+void IndexBuilder::sniff(int64_t i, NextBlock&& next_block) {
+  if (i < 0) return;
+  Entry& e = out_.entries[static_cast<size_t>(i)];
+  if (e.type != FileType::kRegular || e.whiteout != Whiteout::kNone) return;
+  if (e.size == 0) {
+    if (wants_whole(e, {})) buf_.clear();
+    use_content(e, {}, capture_ ? &buf_ : nullptr);
+    return;
+  }
+  // The head, without a copy when the first block holds it.
+  size_t want = e.size < kHeadBytes ? static_cast<size_t>(e.size) : kHeadBytes;
+  std::span<const std::byte> first = next_block();
+  std::span<const std::byte> head = first;
+  bool copied = false;
+  if (first.size() < want) {
+    buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
+    while (buf_.size() < want) {
+      std::span<const std::byte> b = next_block();
+      if (b.empty()) break;
+      buf_.append(reinterpret_cast<const char*>(b.data()), b.size());
+    }
+    head = {reinterpret_cast<const std::byte*>(buf_.data()), buf_.size()};
+    copied = true;
+  }
+  if (!wants_whole(e, head)) {
+    use_content(e, head, nullptr);
+    return;
+  }
+  if (!copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
+  for (;;) {
+    std::span<const std::byte> b = next_block();
+    if (b.empty()) break;
+    buf_.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  use_content(e, {}, &buf_);
+}
+
+}  // namespace coroner::scan

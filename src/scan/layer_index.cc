@@ -1,0 +1,250 @@
+#include "scan/layer_index.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <thread>
+
+#include "base/error.h"
+#include "base/text.h"
+#include "scan/index_builder.h"
+#include "scan/layer_stream.h"
+#include "scan/rootfs.h"
+#include "scan/tar_reader.h"
+
+namespace coroner::scan {
+
+std::string_view StringArena::add(std::string_view s) {
+  if (s.empty()) return {};
+  // Big strings get a block of their own, so they do not waste the rest of the current one.
+  if (s.size() > kBlock / 4) {
+    char* p = blocks_.emplace_back(new char[s.size()]).get();
+    std::memcpy(p, s.data(), s.size());
+    allocated_ += s.size();
+    // Keep filling the current block: move the big one before it.
+    if (blocks_.size() > 1) std::swap(blocks_[blocks_.size() - 1], blocks_[blocks_.size() - 2]);
+    return {p, s.size()};
+  }
+  if (used_ + s.size() > kBlock) {
+    blocks_.emplace_back(new char[kBlock]);
+    allocated_ += kBlock;
+    used_ = 0;
+  }
+  char* p = blocks_.back().get() + used_;
+  std::memcpy(p, s.data(), s.size());
+  used_ += s.size();
+  return {p, s.size()};
+}
+
+namespace {
+
+FileType file_type(archive_entry* e) {
+  if (archive_entry_hardlink(e) != nullptr) return FileType::kHardlink;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFDIR:
+      return FileType::kDirectory;
+    case AE_IFLNK:
+      return FileType::kSymlink;
+    case AE_IFCHR:
+      return FileType::kCharDevice;
+    case AE_IFBLK:
+      return FileType::kBlockDevice;
+    case AE_IFIFO:
+      return FileType::kFifo;
+    case AE_IFSOCK:
+      return FileType::kSocket;
+    default:
+      return FileType::kRegular;  // libarchive maps unknown typeflags to regular files
+  }
+}
+
+std::string_view or_empty(const char* s) { return s ? std::string_view(s) : std::string_view(); }
+
+// Fills `raw` from a libarchive header.
+void read_header(archive_entry* e, const TarReader& tar, RawEntry& raw) {
+  const char* name = archive_entry_pathname(e);
+  if (!name) throw Error("entry without a name at offset " + std::to_string(tar.header_offset()));
+  raw.name = name;
+  raw.type = file_type(e);
+  raw.link = raw.type == FileType::kHardlink  ? or_empty(archive_entry_hardlink(e))
+             : raw.type == FileType::kSymlink ? or_empty(archive_entry_symlink(e))
+                                              : std::string_view();
+  raw.uname = or_empty(archive_entry_uname(e));
+  raw.gname = or_empty(archive_entry_gname(e));
+  raw.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+  raw.data_offset = tar.data_offset();
+  raw.mtime = archive_entry_mtime(e);
+  raw.uid = static_cast<uint32_t>(archive_entry_uid(e));
+  raw.gid = static_cast<uint32_t>(archive_entry_gid(e));
+  raw.mode = static_cast<uint32_t>(archive_entry_mode(e));
+  raw.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
+  raw.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(e));
+  raw.xattrs.clear();
+  if (archive_entry_xattr_reset(e) == 0) return;
+  const char* xname;
+  const void* value;
+  size_t size;
+  while (archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK) {
+    std::string v(static_cast<const char*>(value), size);
+    // libarchive reports an xattr twice when both SCHILY.xattr and LIBARCHIVE.xattr records
+    // carry it: keep one per name, the later.
+    auto same = [&](const auto& kv) { return kv.first == xname; };
+    auto it = std::find_if(raw.xattrs.begin(), raw.xattrs.end(), same);
+    if (it != raw.xattrs.end()) {
+      it->second = std::move(v);
+    } else {
+      raw.xattrs.emplace_back(xname, std::move(v));
+    }
+  }
+}
+
+void scan_tar(LayerStream& stream, IndexBuilder& builder) {
+  // An empty stream is an empty layer (Go's archive/tar reads it so); libarchive would call it
+  // an unrecognised format.
+  if (stream.at_end()) return;
+  TarReader tar(stream);
+  RawEntry raw;
+  while (archive_entry* e = tar.next()) {
+    read_header(e, tar, raw);
+    for (const std::string& w : tar.warnings()) builder.note(escape(raw.name) + ": " + w);
+    if (archive_entry_sparse_count(e) > 0) {
+      builder.note(escape(raw.name) + ": sparse file: its content is not read (unsupported)");
+      builder.add(raw);
+      continue;
+    }
+    int64_t i = builder.add(raw);
+    builder.sniff(i, [&] { return tar.read_block(); });
+  }
+}
+
+void verify_digests(LayerStream& stream, const image::LayerDesc& desc, LayerIndex& out) {
+  std::string blob = stream.blob_digest();
+  out.diff_id = stream.diff_id();
+  if (!desc.digest.empty() && desc.digest != blob) {
+    throw Error("digest mismatch: manifest says " + escape(desc.digest) + ", blob is " + blob);
+  }
+  if (!desc.diff_id.empty() && desc.diff_id != out.diff_id) {
+    throw Error("diff_id mismatch: config says " + escape(desc.diff_id) +
+                ", uncompressed layer is " + out.diff_id);
+  }
+}
+
+}  // namespace
+
+std::string layer_context(uint32_t index, std::string_view digest) {
+  std::string s = "layer " + std::to_string(index);
+  if (digest.empty()) return s;
+  // "sha256:" and 12 hex digits identify a layer for a human, as docker history shows them.
+  size_t colon = digest.find(':');
+  size_t keep = colon == std::string_view::npos ? 12 : colon + 1 + 12;
+  s += " (" + escape(digest.substr(0, keep));
+  if (digest.size() > keep) s += "…";
+  return s + ")";
+}
+
+LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t index,
+                      const ScanOptions& options) {
+  LayerIndex out;
+  out.index = index;
+  out.desc = desc;
+  with_context(layer_context(index, desc.digest), [&] {
+    LayerStream stream(blob, options.verify, options.max_uncompressed);
+    out.compression = stream.compression();
+    IndexBuilder builder(out, options);
+    scan_tar(stream, builder);
+    // The digests cover the whole blob, also what follows the end-of-archive marker.
+    stream.drain();
+    builder.finish();
+    out.compressed_bytes = stream.compressed_bytes();
+    out.uncompressed_bytes = stream.uncompressed_bytes();
+    if (options.verify) verify_digests(stream, desc, out);
+  });
+  return out;
+}
+
+std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanOptions& options) {
+  const std::vector<image::LayerDesc>& layers = source.info().layers;
+  std::vector<LayerIndex> out(layers.size());
+  std::vector<std::exception_ptr> errors(layers.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (size_t i; !failed && (i = next++) < layers.size();) {
+      try {
+        if (std::optional<std::string> dir = source.layer_dir(i)) {
+          out[i] = scan_folder(*dir, layers[i], static_cast<uint32_t>(i), options);
+        } else {
+          std::unique_ptr<ByteStream> blob = source.open_layer(i);
+          out[i] = scan_layer(*blob, layers[i], static_cast<uint32_t>(i), options);
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(layers.size())));
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  pool.clear();  // joins
+  // The error of the lowest layer, whichever thread saw its error first.
+  for (std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return out;
+}
+
+namespace {
+
+// A hardlink has no content of its own: it is the content of its target, written earlier in the
+// same layer (the last such entry before it).
+const Entry& content_entry(const LayerIndex& layer, const Entry& entry) {
+  if (entry.type != FileType::kHardlink) return entry;
+  const Entry* self = &entry;
+  const Entry* first = layer.entries.data();
+  bool inside = self >= first && self < first + layer.entries.size();
+  size_t end = inside ? static_cast<size_t>(self - first) : layer.entries.size();
+  for (size_t i = end; i-- > 0;) {
+    const Entry& e = layer.entries[i];
+    if (e.path == entry.link && e.whiteout == Whiteout::kNone) {
+      if (e.type == FileType::kRegular) return e;
+      if (e.type == FileType::kHardlink && &e != &entry) return content_entry(layer, e);
+      break;
+    }
+  }
+  throw Error(escape(entry.path) + ": hardlink target " + escape(entry.link) +
+              " is not a regular file of this layer");
+}
+
+}  // namespace
+
+void read_entry(const image::ImageSource& source, const LayerIndex& layer, const Entry& entry,
+                const std::function<void(std::span<const std::byte>)>& sink) {
+  with_context(layer_context(layer.index, layer.desc.digest), [&] {
+    const Entry& e = content_entry(layer, entry);
+    if (std::optional<std::string> dir = source.layer_dir(layer.index)) {
+      read_folder_file(*dir, e.path, sink);
+      return;
+    }
+    if (e.type != FileType::kRegular) throw Error(escape(e.path) + ": not a regular file");
+    std::unique_ptr<ByteStream> blob = source.open_layer(layer.index);
+    LayerStream stream(*blob, false, UINT64_MAX);
+    auto truncated = [&] { return Error(escape(e.path) + ": layer ends inside the content"); };
+    if (!stream.skip(e.data_offset)) throw truncated();
+    for (uint64_t left = e.size; left > 0;) {
+      std::span<const std::byte> chunk = stream.next();
+      if (chunk.empty()) throw truncated();
+      if (chunk.size() > left) chunk = chunk.first(static_cast<size_t>(left));
+      sink(chunk);
+      left -= chunk.size();
+    }
+  });
+}
+
+}  // namespace coroner::scan

@@ -1,0 +1,304 @@
+#include "scan/layer_stream.h"
+
+#include <isa-l/igzip_lib.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "base/digest.h"
+#include "base/error.h"
+
+namespace coroner::scan {
+namespace {
+
+constexpr size_t kChunk = LayerStream::kChunk;
+
+// The compressed side: the blob, read in big chunks, counted and digested as it is read.
+struct Input {
+  explicit Input(ByteStream& b) : blob(b) {}
+  ByteStream& blob;
+  std::unique_ptr<std::byte[]> buf{new std::byte[kChunk]};
+  size_t len = 0;
+  bool eof = false;
+  uint64_t bytes = 0;
+  std::optional<Sha256> sha;
+
+  // Replaces the buffer with the next chunk; false at the end of the blob.
+  bool refill() {
+    len = 0;
+    return append();
+  }
+  // Appends what the next read returns to the buffer; false at the end of the blob.
+  bool append() {
+    if (eof) return false;
+    size_t n = blob.read({buf.get() + len, kChunk - len});
+    if (n == 0) {
+      eof = true;
+      return false;
+    }
+    if (sha) sha->update({buf.get() + len, n});
+    bytes += n;
+    len += n;
+    return true;
+  }
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // The next uncompressed chunk; empty at the end of the stream.
+  virtual std::span<const std::byte> next(Input& in) = 0;
+};
+
+// Plain tar: the blob's own chunks, handed on without a copy.
+class PlainDecoder : public Decoder {
+ public:
+  std::span<const std::byte> next(Input& in) override {
+    if (!first_ && !in.refill()) return {};
+    first_ = false;
+    return {in.buf.get(), in.len};
+  }
+
+ private:
+  bool first_ = true;  // the sniffed first chunk is already in the buffer
+};
+
+std::string isal_error(int r) {
+  switch (r) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid deflate distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported gzip method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "CRC-32 or size in the gzip trailer does not match";
+    default:
+      return "isal_inflate error " + std::to_string(r);
+  }
+}
+
+// gzip with ISA-L. crc_flag = ISAL_GZIP makes isal_inflate parse each member's header itself
+// and check the CRC-32 and ISIZE of its trailer (ISAL_INCORRECT_CHECKSUM otherwise), so a
+// corrupt member is an error, as with gzip -t. Members are concatenated (RFC 1952 2.2; pigz and
+// some registries write several); NUL padding after the last member is tolerated, as GNU gzip
+// does, and anything else after it is an error.
+class GzipDecoder : public Decoder {
+ public:
+  explicit GzipDecoder(Input& in) {
+    start_member();
+    st_.next_in = reinterpret_cast<uint8_t*>(in.buf.get());
+    st_.avail_in = static_cast<uint32_t>(in.len);
+  }
+
+  std::span<const std::byte> next(Input& in) override {
+    for (;;) {
+      if (done_) return {};
+      if (st_.block_state == ISAL_BLOCK_FINISH && !next_member(in)) {
+        done_ = true;
+        return {};
+      }
+      if (st_.avail_in == 0) {
+        if (!in.refill()) throw Error("gzip: truncated stream (it ends inside a member)");
+        set_input(in);
+      }
+      st_.next_out = reinterpret_cast<uint8_t*>(out_.get());
+      st_.avail_out = static_cast<uint32_t>(kChunk);
+      int r = isal_inflate(&st_);
+      if (r != ISAL_DECOMP_OK) {
+        throw Error("gzip: member " + std::to_string(members_) + ": " + isal_error(r));
+      }
+      size_t n = kChunk - st_.avail_out;
+      if (n > 0) return {out_.get(), n};
+    }
+  }
+
+ private:
+  void start_member() {
+    isal_inflate_init(&st_);
+    st_.crc_flag = ISAL_GZIP;
+    ++members_;
+  }
+  void set_input(Input& in) {
+    st_.next_in = reinterpret_cast<uint8_t*>(in.buf.get());
+    st_.avail_in = static_cast<uint32_t>(in.len);
+  }
+  // After a member ended: true if another one follows (and is started).
+  bool next_member(Input& in) {
+    for (;;) {
+      while (st_.avail_in > 0 && *st_.next_in == 0) {
+        ++st_.next_in;
+        --st_.avail_in;
+        padded_ = true;
+      }
+      if (st_.avail_in > 0) break;
+      if (!in.refill()) return false;
+      set_input(in);
+    }
+    if (padded_ || *st_.next_in != 0x1f) {
+      throw Error("gzip: unexpected data after member " + std::to_string(members_) +
+                  " (not a gzip member)");
+    }
+    uint8_t* next_in = st_.next_in;
+    uint32_t avail_in = st_.avail_in;
+    start_member();
+    st_.next_in = next_in;
+    st_.avail_in = avail_in;
+    return true;
+  }
+
+  inflate_state st_;
+  std::unique_ptr<std::byte[]> out_{new std::byte[kChunk]};
+  uint64_t members_ = 0;
+  bool padded_ = false;
+  bool done_ = false;
+};
+
+// zstd with libzstd's streaming API, which decodes consecutive frames (and skips skippable
+// frames) by itself. The stream is complete only when the last call returned 0 (end of frame).
+class ZstdDecoder : public Decoder {
+ public:
+  explicit ZstdDecoder(Input& in) : ds_(ZSTD_createDStream()) {
+    CORONER_CHECK(ds_ != nullptr);
+    in_ = {in.buf.get(), in.len, 0};
+  }
+  ~ZstdDecoder() override { ZSTD_freeDStream(ds_); }
+  ZstdDecoder(const ZstdDecoder&) = delete;
+  ZstdDecoder& operator=(const ZstdDecoder&) = delete;
+
+  std::span<const std::byte> next(Input& in) override {
+    for (;;) {
+      if (in_.pos == in_.size && !flush_) {
+        if (!in.refill()) {
+          if (last_ != 0) throw Error("zstd: truncated stream (it ends inside a frame)");
+          return {};
+        }
+        in_ = {in.buf.get(), in.len, 0};
+      }
+      ZSTD_outBuffer out{out_.get(), kChunk, 0};
+      size_t r = ZSTD_decompressStream(ds_, &out, &in_);
+      if (ZSTD_isError(r)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(r));
+      last_ = r;
+      // A full output buffer may leave decoded bytes inside zstd: call again before reading.
+      flush_ = out.pos == out.size;
+      if (out.pos > 0) return {out_.get(), out.pos};
+    }
+  }
+
+ private:
+  ZSTD_DStream* ds_;
+  ZSTD_inBuffer in_{};
+  std::unique_ptr<std::byte[]> out_{new std::byte[kChunk]};
+  size_t last_ = 1;
+  bool flush_ = false;
+};
+
+bool has_prefix(const Input& in, std::string_view magic) {
+  return in.len >= magic.size() && std::memcmp(in.buf.get(), magic.data(), magic.size()) == 0;
+}
+
+}  // namespace
+
+struct LayerStream::State {
+  explicit State(ByteStream& blob) : in(blob) {}
+  Input in;
+  std::unique_ptr<Decoder> decoder;
+  image::Compression compression = image::Compression::kNone;
+  std::optional<Sha256> diff_sha;  // gzip and zstd only: for plain tar the blob is the diff
+  uint64_t uncompressed = 0;
+  uint64_t max_uncompressed = 0;
+  std::span<const std::byte> pending;  // the rest of a chunk that skip() stopped in
+  bool digest = false;
+  std::string blob_hex, diff_hex;  // set once finished
+};
+
+LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed)
+    : s_(std::make_unique<State>(blob)) {
+  s_->digest = digest;
+  s_->max_uncompressed = max_uncompressed;
+  if (digest) s_->in.sha.emplace();
+  // Sniff: read until 6 bytes (the longest magic) or the end.
+  while (s_->in.len < 6 && s_->in.append()) {
+  }
+  Input& in = s_->in;
+  if (has_prefix(in, "\x1f\x8b")) {
+    s_->compression = image::Compression::kGzip;
+    s_->decoder = std::make_unique<GzipDecoder>(in);
+  } else if (has_prefix(in, "\x28\xb5\x2f\xfd")) {
+    s_->compression = image::Compression::kZstd;
+    s_->decoder = std::make_unique<ZstdDecoder>(in);
+  } else if (has_prefix(in, "BZh") || has_prefix(in, std::string_view("\xfd"
+                                                                      "7zXZ\0",
+                                                                      6))) {
+    throw Error(std::string("unsupported compression ") +
+                (in.buf[0] == std::byte{'B'} ? "bzip2" : "xz") +
+                ": layers must be gzip, zstd or plain tar (OCI image-spec)");
+  } else {
+    s_->decoder = std::make_unique<PlainDecoder>();
+  }
+  if (digest && s_->compression != image::Compression::kNone) s_->diff_sha.emplace();
+}
+
+LayerStream::~LayerStream() = default;
+
+image::Compression LayerStream::compression() const { return s_->compression; }
+uint64_t LayerStream::compressed_bytes() const { return s_->in.bytes; }
+uint64_t LayerStream::uncompressed_bytes() const { return s_->uncompressed; }
+
+std::span<const std::byte> LayerStream::next() {
+  if (!s_->pending.empty()) return std::exchange(s_->pending, {});
+  std::span<const std::byte> chunk = s_->decoder->next(s_->in);
+  s_->uncompressed += chunk.size();
+  if (s_->uncompressed > s_->max_uncompressed) {
+    throw Error("uncompressed size passes the limit of " + std::to_string(s_->max_uncompressed) +
+                " bytes (a compression bomb?)");
+  }
+  if (s_->diff_sha) s_->diff_sha->update(chunk);
+  return chunk;
+}
+
+bool LayerStream::at_end() {
+  if (!s_->pending.empty()) return false;
+  s_->pending = next();
+  return s_->pending.empty();
+}
+
+bool LayerStream::skip(uint64_t n) {
+  while (n > 0) {
+    std::span<const std::byte> chunk = next();
+    if (chunk.empty()) return false;
+    if (chunk.size() > n) {
+      s_->pending = chunk.subspan(n);
+      return true;
+    }
+    n -= chunk.size();
+  }
+  return true;
+}
+
+void LayerStream::drain() {
+  while (!next().empty()) {
+  }
+}
+
+std::string LayerStream::blob_digest() {
+  CORONER_CHECK(s_->in.sha.has_value());
+  if (s_->blob_hex.empty()) s_->blob_hex = s_->in.sha->finish();
+  return s_->blob_hex;
+}
+
+std::string LayerStream::diff_id() {
+  if (s_->compression == image::Compression::kNone) return blob_digest();
+  CORONER_CHECK(s_->diff_sha.has_value());
+  if (s_->diff_hex.empty()) s_->diff_hex = s_->diff_sha->finish();
+  return s_->diff_hex;
+}
+
+}  // namespace coroner::scan

@@ -1,0 +1,55 @@
+// LayerStream: a layer blob as a stream of uncompressed chunks. The compression is sniffed from
+// the first bytes (1f 8b gzip, 28 b5 2f fd zstd, else plain tar), never from a name or a media
+// type. gzip goes through ISA-L's isal_inflate and zstd through ZSTD_decompressStream, both in
+// process and streaming. While streaming, the blob digest (compressed bytes) and the diff_id
+// (uncompressed bytes) are computed in the same pass, and the uncompressed size is bounded.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/stream.h"
+#include "image/source.h"
+
+namespace coroner::scan {
+
+class LayerStream {
+ public:
+  static constexpr size_t kChunk = 1 << 20;  // big buffers keep syscall and callback costs low
+
+  // Requires: `blob` outlives this object. Reads the first bytes to sniff the compression.
+  LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed);
+  ~LayerStream();
+  LayerStream(const LayerStream&) = delete;
+  LayerStream& operator=(const LayerStream&) = delete;
+
+  image::Compression compression() const;
+
+  // The next chunk of uncompressed bytes, valid until the next call; empty only at the end of
+  // the stream. Throws Error on a corrupt or truncated stream and when the uncompressed size
+  // passes max_uncompressed.
+  std::span<const std::byte> next();
+  // True when the uncompressed stream has no bytes left (reads ahead one chunk if needed).
+  bool at_end();
+  // Skips `n` uncompressed bytes (still digested); false if the stream ends first.
+  bool skip(uint64_t n);
+  // Reads to the end (digesting and checking what is left, e.g. tar padding after the
+  // end-of-archive marker).
+  void drain();
+
+  uint64_t compressed_bytes() const;
+  uint64_t uncompressed_bytes() const;
+  // "sha256:…" of the blob and of the uncompressed stream. Requires: the stream was read to the
+  // end and was built with digest = true.
+  std::string blob_digest();
+  std::string diff_id();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace coroner::scan
