@@ -426,6 +426,8 @@ class TreeMerger {
   // --- after the last layer -------------------------------------------------------------------
 
   void finalize() {
+    t_.nodes_.shrink_to_fit();
+    t_.versions_.shrink_to_fit();
     build_children();
     std::unordered_set<const Entry*> live;
     for (const Node& n : t_.nodes_) {

@@ -161,7 +161,8 @@ class Tree {
   size_t layer_count() const { return layer_count_; }
 
   // Groups (2 or more present paths) that share one inode entry: a regular file and the
-  // hardlinks to it. Each group is sorted by path; groups sorted by their first path.
+  // hardlinks to it. Members and groups in walk() order (so the first member is the one an
+  // export writes as a file and the others as links to it).
   const std::vector<std::vector<NodeId>>& hardlink_groups() const { return hardlink_groups_; }
 
   const std::vector<Note>& notes() const { return notes_; }
