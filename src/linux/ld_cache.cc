@@ -27,6 +27,9 @@ constexpr uint64_t kHwcapExtension = uint64_t{1} << 62;  // DL_CACHE_HWCAP_EXTEN
 constexpr uint64_t kHwcapIsaLevelMask = (1u << 10) - 1;  // DL_CACHE_HWCAP_ISA_LEVEL_MASK
 constexpr uint64_t kHwcapTlsMask = uint64_t{1} << 63;    // _DL_HWCAP_TLS_MASK
 constexpr int kMaxConfDepth = 16;
+// Include graphs can be wide as well as deep (N files that each include the same N files):
+// stop after this many conf files in total.
+constexpr size_t kMaxConfFiles = 1024;
 
 bool has_prefix(std::span<const std::byte> data, uint64_t off, std::string_view magic) {
   return off <= data.size() && data.size() - off >= magic.size() &&
@@ -161,6 +164,15 @@ struct ConfParser {
   const ListDirFn& list_dir;
   LdConf out;
   std::set<std::string> seen;
+  std::vector<std::string> stack;  // the files being parsed, outermost first
+  size_t files = 0;
+  std::set<std::string> noted;  // de-duplicates notes (an include graph repeats itself)
+
+  void note(const std::string& file, uint32_t line, std::string message) {
+    if (noted.insert(file + ":" + std::to_string(line) + ":" + message).second) {
+      out.notes.push_back({file, line, std::move(message)});
+    }
+  }
 
   void parse(const std::string& path, int depth);
   void include(const std::string& from, uint32_t line, std::string pattern, int depth);
@@ -172,6 +184,8 @@ struct ConfParser {
 void ConfParser::parse(const std::string& path, int depth) {
   std::optional<std::string> text = read_file(path);
   if (!text) return;  // parse_conf ignores a file it cannot open (ENOENT silently)
+  stack.push_back(path);
+  ++files;
   uint32_t number = 0;
   for (std::string_view line : split(*text, '\n')) {
     ++number;
@@ -191,11 +205,12 @@ void ConfParser::parse(const std::string& path, int depth) {
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](char c) { return static_cast<char>(c | 0x20); });
     if (lower == "hwcap" && blank(5)) {
-      out.notes.push_back({path, number, "hwcap directive ignored"});
+      note(path, number, "hwcap directive ignored");
       continue;
     }
     add_dir(line, path, number);
   }
+  stack.pop_back();
 }
 
 void ConfParser::add_dir(std::string_view text, const std::string& file, uint32_t line) {
@@ -204,10 +219,10 @@ void ConfParser::add_dir(std::string_view text, const std::string& file, uint32_
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (dir.empty()) return;
   if (dir.front() != '/') {
-    out.notes.push_back({file, line, "relative path '" + escape(dir) + "' used to build cache"});
+    note(file, line, "relative path '" + escape(dir) + "' used to build cache");
   }
   if (!seen.insert(dir).second) {
-    out.notes.push_back({file, line, "path '" + escape(dir) + "' given more than once"});
+    note(file, line, "path '" + escape(dir) + "' given more than once");
     return;
   }
   out.dirs.push_back({dir, file, line});
@@ -215,9 +230,8 @@ void ConfParser::add_dir(std::string_view text, const std::string& file, uint32_
 
 void ConfParser::include(const std::string& from, uint32_t line, std::string pattern, int depth) {
   if (depth >= kMaxConfDepth) {
-    out.notes.push_back({from, line,
-                         "include nested more than " + std::to_string(kMaxConfDepth) +
-                             " deep (a loop?): not followed"});
+    note(from, line,
+         "include nested more than " + std::to_string(kMaxConfDepth) + " deep: not followed");
     return;
   }
   // parse_conf_include: a relative pattern is relative to the including file's directory.
@@ -231,7 +245,20 @@ void ConfParser::include(const std::string& from, uint32_t line, std::string pat
   }
   std::vector<std::string> matches;
   expand(parts, 0, pattern.front() == '/' ? "" : ".", matches);
-  for (const std::string& m : matches) parse(m, depth + 1);
+  for (const std::string& m : matches) {
+    // ldconfig recurses until it runs out of file descriptors; we name the loop instead.
+    if (std::find(stack.begin(), stack.end(), m) != stack.end()) {
+      note(from, line, "include loop: " + escape(m) + " includes itself");
+      continue;
+    }
+    if (files >= kMaxConfFiles) {
+      note(from, line,
+           "more than " + std::to_string(kMaxConfFiles) +
+               " configuration files: the rest is not read");
+      return;
+    }
+    parse(m, depth + 1);
+  }
 }
 
 bool has_magic(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
