@@ -133,50 +133,88 @@ class ElfTest : public ::testing::Test {
     std::optional<std::string> error;
   };
 
+  struct Recipe {
+    std::string compiler;
+    const char* source;
+    std::vector<std::string> flags;
+    std::string out;                // path under dir_
+    std::vector<std::string> deps;  // recipes to build first
+  };
+
   static void SetUpTestSuite() {
     dir_ = coroner::testing::make_test_dir("elf_test");
     std::filesystem::create_directories(dir_ + "/lib");
     std::filesystem::create_directories(dir_ + "/bin");
-    std::string map = dir_ + "/foo.map";
-    std::ofstream(map) << kLibMap;
-    std::string lib = dir_ + "/lib/libfoo.so.1";
-    build("gcc-pie", "gcc", kHello, {"-fPIE", "-pie"});
-    build("gcc-no-pie", "gcc", kHello, {"-no-pie"});
-    build("gcc-static", "gcc", kHello, {"-static"});
-    build("gcc-static-pie", "gcc", kHello, {"-static-pie"});
-    build("g++", "g++", kHelloCxx, {});
-    build("i686", "i686-linux-gnu-gcc", kHello, {});
-    build("musl-dynamic", "musl-gcc", kHello, {});
-    build("musl-static", "musl-gcc", kHello, {"-static"});
-    build("aarch64", "aarch64-linux-gnu-gcc", kHello, {});
-    build("nodeflib", "gcc", kHello, {"-Wl,-z,nodefaultlib"});
-    build("libfoo", "gcc", kLib,
-          {"-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", "-Wl,--version-script," + map}, lib);
-    build("use-rpath", "gcc", kUseLib,
-          {lib, "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"}, dir_ + "/bin/use-rpath");
-    build("use-runpath", "gcc", kUseLib,
-          {lib, "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags"}, dir_ + "/bin/use-runpath");
-    std::string be_lib = dir_ + "/lib/libbe.so.1";
-    build("be-lib", "aarch64-linux-gnu-gcc", kBareLib,
-          {"-mbig-endian", "-nostdlib", "-shared", "-fPIC", "-Wl,-soname,libbe.so.1",
-           "-Wl,--version-script," + map},
-          be_lib);
-    build(
-        "be-exe", "aarch64-linux-gnu-gcc", kBareUse,
-        {"-mbig-endian", "-nostdlib", "-Wl,-dynamic-linker,/lib/ld-linux-aarch64_be.so.1", be_lib});
+    std::ofstream(dir_ + "/foo.map") << kLibMap;
     built_["host-libc"] = {"/lib/x86_64-linux-gnu/libc.so.6", std::nullopt};
     built_["host-libstdc++"] = {"/usr/lib/x86_64-linux-gnu/libstdc++.so.6", std::nullopt};
   }
 
-  static void build(const std::string& name, const std::string& cc, const std::string& src,
-                    const std::vector<std::string>& flags, std::string out = {}) {
-    if (out.empty()) out = dir_ + "/" + name;
-    built_[name] = {out, compile(cc, src, flags, out)};
+  // Every binary the tests use, by name. Each is built on first use only, since ctest runs every
+  // test in its own process.
+  static const std::map<std::string, Recipe>& recipes() {
+    static const std::map<std::string, Recipe> r = [] {
+      const std::string map = "-Wl,--version-script," + dir_ + "/foo.map";
+      const std::string lib = dir_ + "/lib/libfoo.so.1", be_lib = dir_ + "/lib/libbe.so.1";
+      const std::string be = "-mbig-endian", a64 = "aarch64-linux-gnu-gcc";
+      std::map<std::string, Recipe> m;
+      m["gcc-pie"] = {"gcc", kHello, {"-fPIE", "-pie"}, "gcc-pie", {}};
+      m["gcc-no-pie"] = {"gcc", kHello, {"-no-pie"}, "gcc-no-pie", {}};
+      m["gcc-static"] = {"gcc", kHello, {"-static"}, "gcc-static", {}};
+      m["gcc-static-pie"] = {"gcc", kHello, {"-static-pie"}, "gcc-static-pie", {}};
+      m["g++"] = {"g++", kHelloCxx, {}, "g++", {}};
+      m["i686"] = {"i686-linux-gnu-gcc", kHello, {}, "i686", {}};
+      m["musl-dynamic"] = {"musl-gcc", kHello, {}, "musl-dynamic", {}};
+      m["musl-static"] = {"musl-gcc", kHello, {"-static"}, "musl-static", {}};
+      m["aarch64"] = {a64, kHello, {}, "aarch64", {}};
+      m["nodeflib"] = {"gcc", kHello, {"-Wl,-z,nodefaultlib"}, "nodeflib", {}};
+      m["libfoo"] = {
+          "gcc", kLib, {"-shared", "-fPIC", "-Wl,-soname,libfoo.so.1", map}, "lib/libfoo.so.1", {}};
+      m["use-rpath"] = {"gcc",
+                        kUseLib,
+                        {lib, "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--disable-new-dtags"},
+                        "bin/use-rpath",
+                        {"libfoo"}};
+      m["use-runpath"] = {"gcc",
+                          kUseLib,
+                          {lib, "-Wl,-rpath,$ORIGIN/../lib", "-Wl,--enable-new-dtags"},
+                          "bin/use-runpath",
+                          {"libfoo"}};
+      m["be-lib"] = {a64,
+                     kBareLib,
+                     {be, "-nostdlib", "-shared", "-fPIC", "-Wl,-soname,libbe.so.1", map},
+                     "lib/libbe.so.1",
+                     {}};
+      m["be-exe"] = {a64,
+                     kBareUse,
+                     {be, "-nostdlib", "-Wl,-dynamic-linker,/lib/ld-linux-aarch64_be.so.1", be_lib},
+                     "be-exe",
+                     {"be-lib"}};
+      return m;
+    }();
+    return r;
+  }
+
+  // Builds `name` (and what it links against) unless done already.
+  static const Built& ensure(const std::string& name) {
+    if (auto it = built_.find(name); it != built_.end()) return it->second;
+    const Recipe& r = recipes().at(name);
+    for (const std::string& dep : r.deps) {
+      if (const Built& d = ensure(dep); d.error) return built_[name] = {"", d.error};
+    }
+    std::string out = dir_ + "/" + r.out;
+    return built_[name] = {out, compile(r.compiler, r.source, r.flags, out)};
+  }
+
+  static std::vector<std::string> all_names() {
+    std::vector<std::string> names{"host-libc", "host-libstdc++"};
+    for (const auto& [name, recipe] : recipes()) names.push_back(name);
+    return names;
   }
 
   // The file's bytes, or a test failure naming why it was not built.
   static Bytes bytes_of(const std::string& name) {
-    const Built& b = built_.at(name);
+    const Built& b = ensure(name);
     if (b.error) {
       ADD_FAILURE() << name << " was not built: " << *b.error;
       return {};
@@ -185,7 +223,7 @@ class ElfTest : public ::testing::Test {
     if (out.empty()) ADD_FAILURE() << "cannot read " << b.path;
     return out;
   }
-  static std::string path_of(const std::string& name) { return built_.at(name).path; }
+  static std::string path_of(const std::string& name) { return ensure(name).path; }
 
   static inline std::string dir_;
   static inline std::map<std::string, Built> built_;
@@ -216,13 +254,13 @@ void expect_matches_readelf(const std::string& path, const Bytes& file, const El
 }
 
 TEST_F(ElfTest, EveryBuiltBinaryMatchesReadelf) {
-  for (const auto& [name, built] : built_) {
+  for (const std::string& name : all_names()) {
     SCOPED_TRACE(name);
     Bytes file = bytes_of(name);
     if (file.empty()) continue;
     ElfInfo info;
     ASSERT_NO_THROW(info = parse(file));
-    expect_matches_readelf(built.path, file, info);
+    expect_matches_readelf(path_of(name), file, info);
   }
 }
 
