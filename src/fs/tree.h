@@ -103,6 +103,7 @@ struct TreeStats {
   uint64_t versions = 0;  // history records
 };
 
+// A built Tree is immutable: const methods may be called from several threads at once.
 class Tree {
  public:
   // Merges `layers` (bottom first; layers[i].index need not equal i: Version::layer is the
@@ -129,7 +130,13 @@ class Tree {
   //  holds at apply time). The node keeps that target entry as its inode, so replacing the
   //  target in a later layer does not change the link. A target that is missing or a directory
   //  makes the apply fail in Docker and containerd: we skip the entry and add a Note.
+  //  Hardlink metadata (mode, owner) is the target's: link(2) shares the inode, and the tar
+  //  header of a hardlink repeats the target's metadata.
   //  Whiteouts in the lowest layer, or of absent paths, delete nothing; markers never appear.
+  //  Whiteout and opaque paths resolve their parents like entries do (containerd computes the
+  //  marker's dir from fs.RootPath too); the marked path itself is never followed, so an opaque
+  //  marker on a lower symlink hides nothing (containerd would empty the symlink's target;
+  //  overlayfs applies the marker to the layer's own dir, which is what we model).
   // Requires: the LayerIndexes outlive the Tree and are not modified (names and entries are
   // views and pointers into them).
   static Tree build(std::span<const scan::LayerIndex> layers);

@@ -437,6 +437,37 @@ TEST(TreeTest, WhiteoutThenReAddAcrossLayersRevivesPath) {
   EXPECT_EQ(version_in(t, "/d", 2)->change, Change::kAdded);
 }
 
+TEST(TreeTest, OpaqueAtRootHidesEverythingBelow) {
+  TreeBuilder b;
+  b.dir("etc").file("etc/a").file("top");
+  b.layer().opaque(".").file("new");
+  Tree t = merge(b);
+  EXPECT_EQ(listing(t), (Paths{"/", "/new"}));
+  EXPECT_EQ(paths(t, t.layer_changes(1).deleted), (Paths{"/etc", "/etc/a", "/top"}));
+}
+
+// containerd resolves the marker's parent like any entry's (fs.RootPath), so a whiteout under
+// a symlinked dir deletes in the symlink's target.
+TEST(TreeTest, WhiteoutUnderSymlinkedParentFollowsIt) {
+  TreeBuilder b;
+  b.dir("usr").dir("usr/lib").file("usr/lib/old").symlink("lib", "usr/lib");
+  b.layer().whiteout("lib/old");
+  Tree t = merge(b);
+  EXPECT_FALSE(has(t, "usr/lib/old"));
+  EXPECT_TRUE(at(t, "lib").is_symlink());
+}
+
+TEST(TreeTest, SymlinkReplacedByDirInALaterLayerHidesNothingOfItsTarget) {
+  TreeBuilder b;
+  b.dir("usr").dir("usr/lib64").file("usr/lib64/ld.so").symlink("lib64", "usr/lib64");
+  b.layer().dir("lib64").file("lib64/x");
+  Tree t = merge(b);
+  EXPECT_TRUE(at(t, "lib64").is_dir());
+  EXPECT_TRUE(has(t, "lib64/x"));
+  EXPECT_FALSE(has(t, "usr/lib64/x"));
+  EXPECT_TRUE(has(t, "usr/lib64/ld.so"));
+}
+
 TEST(TreeTest, EmptyImage) {
   TreeBuilder b;
   Tree t = merge(b);
