@@ -33,6 +33,8 @@ constexpr uint16_t VER_FLG_BASE = 0x1;
 constexpr uint64_t kVerneedSize = 16, kVernauxSize = 16, kVerdefSize = 20, kVerdauxSize = 8;
 // The kernel refuses a PT_INTERP longer than PATH_MAX (fs/binfmt_elf.c).
 constexpr uint64_t kMaxInterpSize = 4096;
+// All the strings of one file's dynamic section together (libstdc++.so.6 uses about 2 KiB).
+constexpr uint64_t kMaxStringBytes = 4 << 20;
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -198,12 +200,28 @@ std::span<const std::byte> map_vaddr(const ByteReader& r, const std::vector<Phdr
   fail(std::string(what) + " address " + hex(vaddr) + " is outside every PT_LOAD segment");
 }
 
-// A string from the dynamic string table: `off` must be below DT_STRSZ and the string must end
-// with a NUL inside it.
-std::string str_at(std::span<const std::byte> strtab, uint64_t off, const char* what) {
-  return in(std::string(what) + " string at DT_STRTAB+" + hex(off),
-            [&] { return std::string(ByteReader(strtab).cstr_at(off)); });
-}
+// The dynamic string table [DT_STRTAB, DT_STRTAB + DT_STRSZ). A string's offset must be below
+// DT_STRSZ and it must end with a NUL inside the table. Many records may name the same long
+// string, so the bytes copied out are budgeted: without that, a 512 KiB file whose 30,000
+// DT_NEEDED entries all name one 400 KiB string would make us copy 12 GB.
+class StringTable {
+ public:
+  explicit StringTable(std::span<const std::byte> bytes) : bytes_(bytes) {}
+
+  std::string get(uint64_t off, const char* what) {
+    std::string s = in(std::string(what) + " string at DT_STRTAB+" + hex(off),
+                       [&] { return std::string(ByteReader(bytes_).cstr_at(off)); });
+    if (s.size() > budget_)
+      fail(std::string(what) + ": strings read from DT_STRTAB exceed " +
+           std::to_string(kMaxStringBytes) + " bytes");
+    budget_ -= s.size();
+    return s;
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  uint64_t budget_ = kMaxStringBytes;
+};
 
 struct Dynamic {
   std::vector<uint64_t> needed;
@@ -283,11 +301,14 @@ std::span<const std::byte> string_table(const ByteReader& r, const std::vector<P
 // 64-bit), so the walk ends; a chain that ends (next == 0) before its count is reached would make
 // a naive count-driven reader revisit one record forever, and is an Error here.
 std::vector<VersionNeed> read_verneed(std::span<const std::byte> bytes, bool little,
-                                      std::span<const std::byte> strtab, uint64_t num) {
+                                      StringTable& strtab, uint64_t num) {
   ByteReader r(bytes, little);
   if (num > bytes.size() / kVerneedSize)
     fail("DT_VERNEEDNUM " + std::to_string(num) + " does not fit in " + hex(bytes.size()) +
          " bytes");
+  // Records do not overlap in a well-formed table, so all the Vernaux of all the Verneed fit in
+  // what the Verneed leave; this keeps the walk linear in the file size.
+  uint64_t aux_left = (bytes.size() - num * kVerneedSize) / kVernauxSize;
   std::vector<VersionNeed> out;
   uint64_t off = 0;
   for (uint64_t i = 0; i < num; ++i) {
@@ -298,15 +319,16 @@ std::vector<VersionNeed> read_verneed(std::span<const std::byte> bytes, bool lit
                vn_next = r.read<uint32_t>();
       // glibc's _dl_check_map_versions refuses any other version ("unsupported version").
       if (vn_version != 1) fail("vn_version " + std::to_string(vn_version) + " is not 1");
-      VersionNeed need{str_at(strtab, vn_file, "vn_file"), {}};
+      VersionNeed need{strtab.get(vn_file, "vn_file"), {}};
       uint64_t aux = checked_add(off, vn_aux);
-      if (vn_cnt > r.size() / kVernauxSize)
-        fail("vn_cnt " + std::to_string(vn_cnt) + " does not fit");
+      if (vn_cnt > aux_left)
+        fail("vn_cnt " + std::to_string(vn_cnt) + " does not fit in the bytes left");
+      aux_left -= vn_cnt;
       for (uint16_t j = 0; j < vn_cnt; ++j) {
         r.seek(aux);
         r.skip(8);  // vna_hash, vna_flags, vna_other
         uint32_t vna_name = r.read<uint32_t>(), vna_next = r.read<uint32_t>();
-        need.versions.push_back(str_at(strtab, vna_name, "vna_name"));
+        need.versions.push_back(strtab.get(vna_name, "vna_name"));
         if (j + 1 < vn_cnt && vna_next == 0)
           fail("vna_next chain ends after " + std::to_string(j + 1) + " of vn_cnt " +
                std::to_string(vn_cnt));
@@ -326,11 +348,12 @@ std::vector<VersionNeed> read_verneed(std::span<const std::byte> bytes, bool lit
 // Elf_Verdaux chained by vda_next; the first Verdaux names the version, the others its parents.
 // The VER_FLG_BASE record (vd_ndx 1) names the file itself and is not a version it defines.
 std::vector<std::string> read_verdef(std::span<const std::byte> bytes, bool little,
-                                     std::span<const std::byte> strtab, uint64_t num) {
+                                     StringTable& strtab, uint64_t num) {
   ByteReader r(bytes, little);
   if (num > bytes.size() / kVerdefSize)
     fail("DT_VERDEFNUM " + std::to_string(num) + " does not fit in " + hex(bytes.size()) +
          " bytes");
+  uint64_t aux_left = (bytes.size() - num * kVerdefSize) / kVerdauxSize;  // as in read_verneed
   std::vector<std::string> out;
   uint64_t off = 0;
   for (uint64_t i = 0; i < num; ++i) {
@@ -341,13 +364,14 @@ std::vector<std::string> read_verdef(std::span<const std::byte> bytes, bool litt
       r.skip(4);  // vd_hash
       uint32_t vd_aux = r.read<uint32_t>(), vd_next = r.read<uint32_t>();
       if (vd_version != 1) fail("vd_version " + std::to_string(vd_version) + " is not 1");
-      if (vd_cnt > r.size() / kVerdauxSize)
-        fail("vd_cnt " + std::to_string(vd_cnt) + " does not fit");
+      if (vd_cnt > aux_left)
+        fail("vd_cnt " + std::to_string(vd_cnt) + " does not fit in the bytes left");
+      aux_left -= vd_cnt;
       uint64_t aux = checked_add(off, vd_aux);
       for (uint16_t j = 0; j < vd_cnt; ++j) {
         r.seek(aux);
         uint32_t vda_name = r.read<uint32_t>(), vda_next = r.read<uint32_t>();
-        std::string name = str_at(strtab, vda_name, "vda_name");
+        std::string name = strtab.get(vda_name, "vda_name");
         if (j == 0 && vd_ndx > 1 && !(vd_flags & VER_FLG_BASE)) out.push_back(std::move(name));
         if (j + 1 < vd_cnt && vda_next == 0)
           fail("vda_next chain ends after " + std::to_string(j + 1) + " of vd_cnt " +
@@ -429,11 +453,11 @@ void read_dynamic_info(const ByteReader& r, const std::vector<Phdr>& phdrs, cons
                      (d.verneed && d.verneednum.value_or(0)) ||
                      (d.verdef && d.verdefnum.value_or(0));
   if (!has_strings) return;
-  auto strtab = string_table(r, phdrs, d);
-  for (uint64_t off : d.needed) info.needed.push_back(str_at(strtab, off, "DT_NEEDED"));
-  if (d.soname) info.soname = str_at(strtab, *d.soname, "DT_SONAME");
-  if (d.rpath) info.rpath = str_at(strtab, *d.rpath, "DT_RPATH");
-  if (d.runpath) info.runpath = str_at(strtab, *d.runpath, "DT_RUNPATH");
+  StringTable strtab(string_table(r, phdrs, d));
+  for (uint64_t off : d.needed) info.needed.push_back(strtab.get(off, "DT_NEEDED"));
+  if (d.soname) info.soname = strtab.get(*d.soname, "DT_SONAME");
+  if (d.rpath) info.rpath = strtab.get(*d.rpath, "DT_RPATH");
+  if (d.runpath) info.runpath = strtab.get(*d.runpath, "DT_RUNPATH");
   bool little = r.little_endian();
   if (d.verneed && d.verneednum.value_or(0)) {
     auto bytes = map_vaddr(r, phdrs, *d.verneed, "DT_VERNEED");

@@ -680,6 +680,31 @@ TEST_F(ElfTest, VerdefChainThatLoopsIsAnError) {
   expect_error(b, "vd_cnt");
 }
 
+// Many dynamic entries naming one long string: the bytes copied out are budgeted, so a small
+// file cannot make the parser copy gigabytes.
+TEST_F(ElfTest, StringBytesAreBudgeted) {
+  std::string rsp = dir_ + "/long-runpath.rsp";
+  std::ofstream(rsp) << "-rpath /" << std::string(400000, 'a') << "\n";
+  std::string out = dir_ + "/long-runpath.so";
+  ASSERT_EQ(compile("gcc", kLib, {"-shared", "-fPIC", "-Wl,@" + rsp}, out), std::nullopt);
+  Bytes b = read_file(out);
+  ASSERT_EQ(parse(b).runpath->size(), 400001u);  // one copy is fine
+
+  uint64_t runpath = dyn_val(b, DT_RUNPATH);
+  auto p = get<Elf64_Phdr>(b, phdr_at(b, *find_phdr(b, PT_DYNAMIC)));
+  int n = 0;
+  for (uint64_t off = p.p_offset; off + 16 <= p.p_offset + p.p_filesz; off += 16) {
+    int64_t tag = get<int64_t>(b, off);
+    if (tag == DT_NULL) break;
+    if (tag == DT_STRTAB || tag == DT_STRSZ) continue;
+    put<int64_t>(b, off, DT_NEEDED);
+    put<uint64_t>(b, off + 8, runpath);
+    ++n;
+  }
+  ASSERT_GE(n, 11);  // 11 x 400 KB > 4 MiB
+  expect_error(b, "strings read from DT_STRTAB exceed");
+}
+
 // Random byte flips in the headers and dynamic data: each parse returns or throws Error, never
 // anything else (under ASan/UBSan in the sanitizer job, never a crash).
 TEST_F(ElfTest, RandomCorruptionIsAnErrorOrAResult) {
