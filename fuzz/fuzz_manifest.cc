@@ -24,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const coroner::Error&) {
   }
   try {
+    parse_oci_layout(text);
+  } catch (const coroner::Error&) {
+  }
+  try {
     peek_media_type(text, "fuzz");
   } catch (const coroner::Error&) {
   }

@@ -360,6 +360,13 @@ ImageManifest parse_image_manifest(std::string_view text, std::string_view what)
   return m;
 }
 
+std::string parse_oci_layout(std::string_view text, std::string_view what) {
+  json j = parse_json(text, what);
+  Where w(what);
+  require_object(j, w);
+  return req_string(j, "imageLayoutVersion", w);
+}
+
 std::string peek_media_type(std::string_view text, std::string_view what) {
   json j = parse_json(text, what);
   Where w(what);

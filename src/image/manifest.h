@@ -86,6 +86,8 @@ std::vector<DockerSaveImage> parse_docker_save_manifest(std::string_view json,
 ImageIndex parse_index(std::string_view json, std::string_view what = "index");
 ImageManifest parse_image_manifest(std::string_view json, std::string_view what = "manifest");
 ImageConfig parse_image_config(std::string_view json, std::string_view what = "config");
+// The imageLayoutVersion of an oci-layout file ("1.0.0").
+std::string parse_oci_layout(std::string_view json, std::string_view what = "oci-layout");
 // The "mediaType" field of a manifest or index, or "" when absent (Error if not an object).
 std::string peek_media_type(std::string_view json, std::string_view what);
 

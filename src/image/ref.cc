@@ -290,6 +290,9 @@ const PathProber& filesystem_prober() {
 PathKind sniff_tar_file(const std::string& path) {
   detail::ArchiveReader a = detail::new_tar_reader();
   if (archive_read_open_filename(a.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    // libarchive bids on the format at open: EILSEQ (its ARCHIVE_ERRNO_FILE_FORMAT) means
+    // no reader recognised the bytes.
+    if (archive_errno(a.get()) == EILSEQ) return PathKind::kOtherFile;
     throw Error(path + ": " + detail::archive_error(a.get()));
   }
   bool has_layout = false;

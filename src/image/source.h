@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/stream.h"
+#include "image/ref.h"
 
 namespace coroner::image {
 
@@ -68,10 +69,23 @@ class ImageSource {
   virtual const ImageInfo& info() const = 0;
   // The raw layer blob, bottom layer is 0, as stored (maybe compressed). May be called again
   // for the same layer (cat, grep, export read a layer a second time), also from several
-  // threads at once for different layers.
+  // threads at once for different layers. A stream must not outlive its source (the stdin
+  // source shares one spool file between its streams).
   virtual std::unique_ptr<ByteStream> open_layer(size_t index) const = 0;
   // For rootfs:DIR the "layer" is a folder, not a stream: its path, else nullopt.
   virtual std::optional<std::string> layer_dir(size_t /*index*/) const { return std::nullopt; }
 };
+
+struct OpenOptions {
+  std::string platform;  // "os/arch[/variant]" for multi-platform indexes; empty: the host's
+  int stdin_fd = 0;      // where "-" reads from (tests pass a pipe)
+};
+
+// Opens the image a reference names: reads and verifies the manifest and config (small blobs,
+// checked against their digests at once) and indexes archives; layer blobs are verified by
+// scan/ while it streams them (LayerDesc.digest and diff_id). Error "<transport>: <path>:
+// <member>: <problem>" on anything malformed or missing. docker-daemon:, container: and
+// docker:// are not implemented yet (Error "<transport>: not supported yet").
+std::unique_ptr<ImageSource> open_source(const Ref& ref, const OpenOptions& options);
 
 }  // namespace coroner::image
