@@ -1,7 +1,5 @@
 #include "explore/layer_reader.h"
 
-#include <archive.h>
-
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -9,64 +7,33 @@
 #include "base/error.h"
 #include "base/text.h"
 #include "explore/fd.h"
+#include "scan/layer_stream.h"
 
 namespace coroner::explore {
 namespace {
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-// libarchive's "raw" format behind all its decompression filters: the bytes of the
-// uncompressed layer, whatever the blob's compression (chosen by libarchive's bidders, by
-// content, never by name).
+// The uncompressed bytes of a layer blob through scan's LayerStream (compression sniffed by
+// content; no digests: the scan verified them).
 class DecompressedStream : public ByteStream {
  public:
   explicit DecompressedStream(std::unique_ptr<ByteStream> blob)
-      : blob_(std::move(blob)), a_(archive_read_new()) {
-    CORONER_CHECK(a_ != nullptr);
-    archive_read_support_filter_all(a_.get());
-    archive_read_support_format_raw(a_.get());
-    if (archive_read_open(a_.get(), this, nullptr, &DecompressedStream::read_cb, nullptr) !=
-        ARCHIVE_OK) {
-      fail();
-    }
-    archive_entry* e = nullptr;
-    int r = archive_read_next_header(a_.get(), &e);
-    if (r == ARCHIVE_EOF) at_end_ = true;
-    if (r != ARCHIVE_OK && r != ARCHIVE_EOF) fail();
-  }
+      : blob_(std::move(blob)), layer_(*blob_, /*digest=*/false, kMaxUncompressed) {}
 
   size_t read(std::span<std::byte> buf) override {
-    if (at_end_ || buf.empty()) return 0;
-    la_ssize_t n = archive_read_data(a_.get(), buf.data(), buf.size());
-    if (n < 0) fail();
-    if (n == 0) at_end_ = true;
-    return static_cast<size_t>(n);
+    if (pending_.empty()) pending_ = layer_.next();
+    size_t n = std::min(buf.size(), pending_.size());
+    std::copy_n(pending_.begin(), n, buf.begin());
+    pending_ = pending_.subspan(n);
+    return n;
   }
   std::string name() const override { return blob_->name(); }
 
  private:
-  static la_ssize_t read_cb(archive* a, void* self, const void** buf) {
-    auto* s = static_cast<DecompressedStream*>(self);
-    try {
-      size_t n = s->blob_->read(s->buffer_);
-      *buf = s->buffer_.data();
-      return static_cast<la_ssize_t>(n);
-    } catch (const Error& e) {
-      archive_set_error(a, EIO, "%s", e.what());
-      return -1;
-    }
-  }
-  [[noreturn]] void fail() {
-    const char* msg = archive_error_string(a_.get());
-    throw Error(escape(blob_->name()) + ": " + (msg ? msg : "decompression failed"));
-  }
+  static constexpr uint64_t kMaxUncompressed = 1ull << 40;  // as scan::ScanOptions
 
   std::unique_ptr<ByteStream> blob_;
-  std::unique_ptr<archive, ArchiveFree> a_;
-  std::array<std::byte, 256 * 1024> buffer_;
-  bool at_end_ = false;
+  scan::LayerStream layer_;
+  std::span<const std::byte> pending_;
 };
 
 // A window of `remaining` bytes of an underlying stream.
@@ -126,18 +93,19 @@ void read_entries(const image::ImageSource& source, const scan::LayerIndex& laye
   std::stable_sort(sorted.begin(), sorted.end(), [](const scan::Entry* a, const scan::Entry* b) {
     return a->data_offset < b->data_offset;
   });
-  if (auto dir = source.layer_dir(layer.index)) return read_from_dir(*dir, sorted, fn);
-
-  auto stream = open_decompressed(source.open_layer(layer.index));
-  uint64_t pos = 0;
-  for (const scan::Entry* e : sorted) {
-    CORONER_CHECK(e->data_offset >= pos);
-    skip(*stream, e->data_offset - pos, stream->name());
-    LimitedStream content(*stream, e->size, std::string(e->path));
-    fn(*e, content);
-    skip(content, content.remaining(), std::string(e->path));
-    pos = e->data_offset + e->size;
-  }
+  with_context(scan::layer_context(layer.index, layer.desc.digest), [&] {
+    if (auto dir = source.layer_dir(layer.index)) return read_from_dir(*dir, sorted, fn);
+    auto stream = open_decompressed(source.open_layer(layer.index));
+    uint64_t pos = 0;
+    for (const scan::Entry* e : sorted) {
+      CORONER_CHECK(e->type == scan::FileType::kRegular && e->data_offset >= pos);
+      skip(*stream, e->data_offset - pos, stream->name());
+      LimitedStream content(*stream, e->size, std::string(e->path));
+      fn(*e, content);
+      skip(content, content.remaining(), std::string(e->path));
+      pos = e->data_offset + e->size;
+    }
+  });
 }
 
 }  // namespace coroner::explore

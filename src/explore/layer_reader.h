@@ -22,7 +22,8 @@ using EntryContentFn = std::function<void(const scan::Entry&, ByteStream& conten
 void read_entries(const image::ImageSource& source, const scan::LayerIndex& layer,
                   std::span<const scan::Entry* const> entries, const EntryContentFn& fn);
 
-// The uncompressed tar stream of a blob (gzip, zstd or none, sniffed by content).
+// The uncompressed tar stream of a blob (gzip, zstd or none, sniffed by content by scan's
+// LayerStream).
 std::unique_ptr<ByteStream> open_decompressed(std::unique_ptr<ByteStream> blob);
 
 }  // namespace coroner::explore

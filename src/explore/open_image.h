@@ -1,0 +1,65 @@
+// The exploration pipeline in one place: parse the reference, open the source, scan every layer
+// (capturing /etc/passwd and /etc/group), merge into an fs::Tree. The explore commands (ls,
+// find, cat, grep, layers, export) and later diagnose start from an Image.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/tree.h"
+#include "image/source.h"
+#include "scan/layer_index.h"
+
+#include "explore/users.h"
+
+namespace coroner::explore {
+
+struct ImageRequest {
+  std::string ref;
+  std::string platform;  // "os/arch[/variant]"; empty: the host's
+};
+
+// An opened, scanned and merged image. Not movable: the Tree points into `layers`.
+class Image {
+ public:
+  // Requires: layers[i].index == i.
+  Image(std::unique_ptr<image::ImageSource> source, std::vector<scan::LayerIndex> layers);
+  Image(const Image&) = delete;
+  Image& operator=(const Image&) = delete;
+
+  const image::ImageSource& source() const { return *source_; }
+  const image::ImageInfo& info() const { return source_->info(); }
+  std::span<const scan::LayerIndex> layers() const { return layers_; }
+  const fs::Tree& tree() const { return tree_; }
+  const Accounts& accounts() const { return accounts_; }
+
+  // "sha256:…" of layer `i` (the blob digest, else the diff_id), and its first 12 hex digits.
+  std::string layer_digest(uint32_t i) const;
+  std::string short_digest(uint32_t i) const;
+  // The history step that created layer `i` ("" when the image has no history for it).
+  std::string created_by(uint32_t i) const;
+  // The Facts of an entry of layer `i`, or nullptr.
+  const scan::Facts* facts(uint32_t i, const scan::Entry& e) const;
+
+ private:
+  std::unique_ptr<image::ImageSource> source_;
+  std::vector<scan::LayerIndex> layers_;
+  fs::Tree tree_;
+  Accounts accounts_;
+  std::vector<std::string> created_by_;
+};
+
+// The files the explore commands need captured during the scan.
+bool capture_for_explore(std::string_view path, uint64_t size);
+
+// parse_ref -> open the source -> scan_image -> Tree::build.
+std::unique_ptr<Image> open_image(const ImageRequest& request);
+
+// Which history entry (index into config.history) made each layer: the non-empty entries in
+// order. A layer without one maps to nullopt.
+std::vector<std::optional<size_t>> history_of_layers(const image::ImageInfo& info);
+
+}  // namespace coroner::explore
