@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -150,10 +152,17 @@ class ElfTest : public ::testing::Test {
     built_["host-libstdc++"] = {"/usr/lib/x86_64-linux-gnu/libstdc++.so.6", std::nullopt};
   }
 
+  // Set CORONER_KEEP_TMP=1 to keep the built binaries for a look with readelf.
+  static void TearDownTestSuite() {
+    const char* keep = std::getenv("CORONER_KEEP_TMP");
+    if (!(keep && *keep == '1') && !dir_.empty()) std::filesystem::remove_all(dir_);
+    built_.clear();
+  }
+
   // Every binary the tests use, by name. Each is built on first use only, since ctest runs every
   // test in its own process.
-  static const std::map<std::string, Recipe>& recipes() {
-    static const std::map<std::string, Recipe> r = [] {
+  static std::map<std::string, Recipe> recipes() {
+    return [] {
       const std::string map = "-Wl,--version-script," + dir_ + "/foo.map";
       const std::string lib = dir_ + "/lib/libfoo.so.1", be_lib = dir_ + "/lib/libbe.so.1";
       const std::string be = "-mbig-endian", a64 = "aarch64-linux-gnu-gcc";
@@ -192,13 +201,12 @@ class ElfTest : public ::testing::Test {
                      {"be-lib"}};
       return m;
     }();
-    return r;
   }
 
   // Builds `name` (and what it links against) unless done already.
   static const Built& ensure(const std::string& name) {
     if (auto it = built_.find(name); it != built_.end()) return it->second;
-    const Recipe& r = recipes().at(name);
+    const Recipe r = recipes().at(name);
     for (const std::string& dep : r.deps) {
       if (const Built& d = ensure(dep); d.error) return built_[name] = {"", d.error};
     }
@@ -703,6 +711,142 @@ TEST_F(ElfTest, StringBytesAreBudgeted) {
   }
   ASSERT_GE(n, 11);  // 11 x 400 KB > 4 MiB
   expect_error(b, "strings read from DT_STRTAB exceed");
+}
+
+// Rewrites an LSB file as MSB: every field elf::parse reads is byte-swapped (header, program
+// headers, dynamic entries, GNU notes, verneed and verdef records). No toolchain here emits ELF32
+// MSB, so this is how the ELF32 MSB layout is tested against real i686 output.
+template <typename T>
+void swap_at(Bytes& b, uint64_t off) {
+  std::reverse(b.begin() + off, b.begin() + off + sizeof(T));
+}
+
+Bytes to_msb(Bytes b) {
+  const bool is64 = b[4] == std::byte{2};
+  const uint64_t w = is64 ? 8 : 4;
+  auto word = [&](uint64_t off) { return is64 ? get<uint64_t>(b, off) : get<uint32_t>(b, off); };
+  auto swap_word = [&](uint64_t off) {
+    is64 ? swap_at<uint64_t>(b, off) : swap_at<uint32_t>(b, off);
+  };
+  const uint64_t phoff = word(24 + w), phentsize = get<uint16_t>(b, 24 + 3 * w + 6),
+                 phcount = get<uint16_t>(b, 24 + 3 * w + 8);
+  std::vector<std::array<uint64_t, 5>> phdrs;  // type, offset, vaddr, filesz, align (LSB values)
+  for (uint64_t i = 0; i < phcount; ++i) {
+    uint64_t ph = phoff + i * phentsize;
+    if (is64) {
+      phdrs.push_back({get<uint32_t>(b, ph), get<uint64_t>(b, ph + 8), get<uint64_t>(b, ph + 16),
+                       get<uint64_t>(b, ph + 32), get<uint64_t>(b, ph + 48)});
+      swap_at<uint32_t>(b, ph);
+      swap_at<uint32_t>(b, ph + 4);
+      for (uint64_t f = 8; f < 56; f += 8) swap_at<uint64_t>(b, ph + f);
+    } else {
+      phdrs.push_back({get<uint32_t>(b, ph), get<uint32_t>(b, ph + 4), get<uint32_t>(b, ph + 8),
+                       get<uint32_t>(b, ph + 16), get<uint32_t>(b, ph + 28)});
+      for (uint64_t f = 0; f < 32; f += 4) swap_at<uint32_t>(b, ph + f);
+    }
+  }
+  auto to_off = [&](uint64_t vaddr) {
+    for (const auto& p : phdrs)
+      if (p[0] == PT_LOAD && vaddr >= p[2] && vaddr < p[2] + p[3]) return p[1] + (vaddr - p[2]);
+    ADD_FAILURE() << "vaddr not mapped";
+    return uint64_t{0};
+  };
+  uint64_t verneed = 0, verneednum = 0, verdef = 0, verdefnum = 0;
+  for (const auto& p : phdrs) {
+    if (p[0] == PT_DYNAMIC) {
+      for (uint64_t off = p[1]; off + 2 * w <= p[1] + p[3]; off += 2 * w) {
+        uint64_t tag = word(off), val = word(off + w);
+        if (tag == DT_VERNEED) verneed = val;
+        if (tag == DT_VERNEEDNUM) verneednum = val;
+        if (tag == DT_VERDEF) verdef = val;
+        if (tag == DT_VERDEFNUM) verdefnum = val;
+        swap_word(off);
+        swap_word(off + w);
+        if (tag == DT_NULL) break;
+      }
+    }
+    if (p[0] == PT_NOTE) {  // PT_GNU_PROPERTY is another p_type over the same bytes
+      uint64_t align = p[4] == 8 ? 8 : 4;
+      for (uint64_t off = p[1]; off + 12 <= p[1] + p[3];) {
+        uint32_t namesz = get<uint32_t>(b, off), descsz = get<uint32_t>(b, off + 4),
+                 type = get<uint32_t>(b, off + 8);
+        for (uint64_t f = 0; f < 12; f += 4) swap_at<uint32_t>(b, off + f);
+        uint64_t desc = (off + 12 + namesz + align - 1) & ~(align - 1);
+        if (type == NT_GNU_ABI_TAG || type == NT_GNU_PROPERTY_TYPE_0)
+          for (uint64_t f = 0; f + 4 <= descsz; f += 4) swap_at<uint32_t>(b, desc + f);
+        off = (desc + descsz + align - 1) & ~(align - 1);
+      }
+    }
+  }
+  for (uint64_t i = 0, off = verneed ? to_off(verneed) : 0; i < verneednum; ++i) {
+    auto vn = get<Elf64_Verneed>(b, off);  // the same layout in both classes
+    for (uint64_t j = 0, aux = off + vn.vn_aux; j < vn.vn_cnt; ++j) {
+      auto vna = get<Elf64_Vernaux>(b, aux);
+      swap_at<uint32_t>(b, aux);
+      swap_at<uint16_t>(b, aux + 4);
+      swap_at<uint16_t>(b, aux + 6);
+      swap_at<uint32_t>(b, aux + 8);
+      swap_at<uint32_t>(b, aux + 12);
+      aux += vna.vna_next;
+    }
+    swap_at<uint16_t>(b, off);
+    swap_at<uint16_t>(b, off + 2);
+    for (uint64_t f = 4; f < 16; f += 4) swap_at<uint32_t>(b, off + f);
+    off += vn.vn_next;
+  }
+  for (uint64_t i = 0, off = verdef ? to_off(verdef) : 0; i < verdefnum; ++i) {
+    auto vd = get<Elf64_Verdef>(b, off);
+    for (uint64_t j = 0, aux = off + vd.vd_aux; j < vd.vd_cnt; ++j) {
+      auto vda = get<Elf64_Verdaux>(b, aux);
+      swap_at<uint32_t>(b, aux);
+      swap_at<uint32_t>(b, aux + 4);
+      aux += vda.vda_next;
+    }
+    for (uint64_t f = 0; f < 8; f += 2) swap_at<uint16_t>(b, off + f);
+    for (uint64_t f = 8; f < 20; f += 4) swap_at<uint32_t>(b, off + f);
+    off += vd.vd_next;
+  }
+  // The header last: the walks above read its LSB values.
+  b[5] = std::byte{2};
+  for (uint64_t f : {16, 18}) swap_at<uint16_t>(b, f);
+  swap_at<uint32_t>(b, 20);
+  for (uint64_t f = 24; f < 24 + 3 * w; f += w) swap_word(f);
+  swap_at<uint32_t>(b, 24 + 3 * w);
+  for (uint64_t f = 24 + 3 * w + 4; f < 24 + 3 * w + 16; f += 2) swap_at<uint16_t>(b, f);
+  return b;
+}
+
+TEST_F(ElfTest, MsbCopiesParseLikeTheirLsbOriginals) {
+  for (const char* name : {"i686", "gcc-pie", "use-runpath", "libfoo", "host-libc"}) {
+    SCOPED_TRACE(name);
+    Bytes lsb = bytes_of(name);
+    ElfInfo want = parse(lsb), got;
+    ASSERT_NO_THROW(got = parse(to_msb(lsb)));
+    EXPECT_EQ(got.ei_data, 2);
+    EXPECT_EQ(got.ei_class, want.ei_class);
+    EXPECT_EQ(got.e_machine, want.e_machine);
+    EXPECT_EQ(got.e_type, want.e_type);
+    EXPECT_EQ(got.interp, want.interp);
+    EXPECT_EQ(got.needed, want.needed);
+    EXPECT_EQ(got.soname, want.soname);
+    EXPECT_EQ(got.runpath, want.runpath);
+    EXPECT_EQ(got.dt_flags_1, want.dt_flags_1);
+    ASSERT_EQ(got.verneed.size(), want.verneed.size());
+    for (size_t i = 0; i < want.verneed.size(); ++i) {
+      EXPECT_EQ(got.verneed[i].file, want.verneed[i].file);
+      EXPECT_EQ(got.verneed[i].versions, want.verneed[i].versions);
+    }
+    EXPECT_EQ(got.verdef, want.verdef);
+    EXPECT_EQ(got.abi_tag, want.abi_tag);
+    EXPECT_EQ(got.x86_isa_needed, want.x86_isa_needed);
+  }
+}
+
+TEST_F(ElfTest, Elf32MsbTruncatedAtEveryOffsetIsAnError) {
+  Bytes full = to_msb(bytes_of("i686"));
+  ASSERT_NO_THROW(parse(full));
+  for (size_t n = 0; n < full.size(); ++n)
+    EXPECT_THROW(parse(std::span(full).first(n)), Error) << n;
 }
 
 // Random byte flips in the headers and dynamic data: each parse returns or throws Error, never
