@@ -75,8 +75,8 @@ uint64_t read_word(ByteReader& r, bool is64) {
 }
 
 Header read_header(ByteReader& r, ElfInfo& info) {
+  if (!is_elf(r.sub(0, std::min<uint64_t>(r.size(), 4)))) fail("bad magic (not an ELF file)");
   auto ident = r.sub(0, 16);
-  if (!is_elf(ident)) fail("bad magic (not an ELF file)");
   info.ei_class = static_cast<uint8_t>(ident[4]);
   info.ei_data = static_cast<uint8_t>(ident[5]);
   info.ei_osabi = static_cast<uint8_t>(ident[7]);
@@ -181,6 +181,7 @@ void check_segments(const ByteReader& r, const std::vector<Phdr>& phdrs) {
     if (p.p_type != PT_LOAD && p.p_type != PT_DYNAMIC && p.p_type != PT_INTERP &&
         p.p_type != PT_NOTE && p.p_type != PT_GNU_PROPERTY)
       continue;
+    if (p.p_filesz == 0) continue;  // e.g. a .bss-only PT_LOAD: no file bytes, any p_offset
     in("program header " + std::to_string(i) + " (p_type " + hex(p.p_type) + ")",
        [&] { r.sub(p.p_offset, p.p_filesz); });
   }
