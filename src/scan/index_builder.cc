@@ -84,6 +84,10 @@ int64_t IndexBuilder::add(RawEntry& raw) {
 bool IndexBuilder::wants_whole(Entry& e, std::span<const std::byte> head) {
   e.kind = classify_content(head, e.size);
   capture_ = options_.capture && options_.capture(e.path, e.size);
+  if (!capture_ && e.size <= options_.capture_scripts_up_to &&
+      (e.kind == ContentKind::kScript || (e.kind == ContentKind::kText && (e.mode & 0111)))) {
+    capture_ = true;
+  }
   if (capture_ && e.size > options_.max_capture) {
     note(escape(e.path) + ": not captured: " + size_str(e.size) + " is over the limit of " +
          size_str(options_.max_capture));

@@ -108,6 +108,10 @@ struct ScanOptions {
   // up to max_capture bytes: /etc/passwd, ld.so.cache, dpkg status... for the later stages.
   std::function<bool(std::string_view path, uint64_t size)> capture;
   uint64_t max_capture = 16 << 20;
+  // Also keep scripts ("#!" files) and executable text files up to this many bytes (0: none):
+  // the exec simulation reads entrypoint scripts (`exec "$@"`) and files without "#!", which a
+  // path-based `capture` cannot pick out before the content is sniffed.
+  uint64_t capture_scripts_up_to = 0;
   // ELF files up to this size are buffered and parsed; larger ones get a note.
   uint64_t max_elf = 1ull << 30;
   // Verify the blob digest and the diff_id against the manifest and config (an Error if not).
