@@ -29,7 +29,7 @@ constexpr uint64_t kHwcapTlsMask = uint64_t{1} << 63;    // _DL_HWCAP_TLS_MASK
 constexpr int kMaxConfDepth = 16;
 // Include graphs can be wide as well as deep (N files that each include the same N files):
 // stop after this many conf files in total.
-constexpr size_t kMaxConfFiles = 1024;
+constexpr size_t kMaxConfFiles = 256;
 
 bool has_prefix(std::span<const std::byte> data, uint64_t off, std::string_view magic) {
   return off <= data.size() && data.size() - off >= magic.size() &&
@@ -165,6 +165,7 @@ struct ConfParser {
   LdConf out;
   std::set<std::string> seen;
   std::vector<std::string> stack;  // the files being parsed, outermost first
+  std::set<std::string> parsed;    // every file read so far
   size_t files = 0;
   std::set<std::string> noted;  // de-duplicates notes (an include graph repeats itself)
 
@@ -185,6 +186,7 @@ void ConfParser::parse(const std::string& path, int depth) {
   std::optional<std::string> text = read_file(path);
   if (!text) return;  // parse_conf ignores a file it cannot open (ENOENT silently)
   stack.push_back(path);
+  parsed.insert(path);
   ++files;
   uint32_t number = 0;
   for (std::string_view line : split(*text, '\n')) {
@@ -251,6 +253,9 @@ void ConfParser::include(const std::string& from, uint32_t line, std::string pat
       note(from, line, "include loop: " + escape(m) + " includes itself");
       continue;
     }
+    // ldconfig would read it again, but that only repeats directories it already has (first
+    // occurrences keep their order), so each file is read once: linear, not exponential.
+    if (parsed.count(m)) continue;
     if (files >= kMaxConfFiles) {
       note(from, line,
            "more than " + std::to_string(kMaxConfFiles) +

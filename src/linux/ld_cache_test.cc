@@ -351,6 +351,15 @@ TEST(LdConfTest, CommentsSlashesTypesDuplicatesAndHwcap) {
   EXPECT_EQ(conf.notes[2].line, 6u);
 }
 
+TEST(LdConfTest, OneDirectoryPerLineEvenWithSpaces) {
+  // Checked with ldconfig 2.36 -r: "/opt/lib   " works, "/opt/two /opt/three" is one
+  // (missing) directory, so neither is cached.
+  FakeFs fs;
+  fs.files["/etc/ld.so.conf"] = "/opt/lib   \n/opt/two /opt/three\n";
+  LdConf conf = parse_ld_so_conf("/etc/ld.so.conf", fs.read(), fs.list());
+  EXPECT_EQ(paths(conf), (std::vector<std::string>{"/opt/lib", "/opt/two /opt/three"}));
+}
+
 TEST(LdConfTest, IncludeLoopStops) {
   FakeFs fs;
   fs.files["/etc/ld.so.conf"] = "/a\ninclude /etc/ld.so.conf\n";

@@ -212,6 +212,7 @@ std::string_view rule_id(UserErrorKind kind) {
     case UserErrorKind::kGroupUnknown:
     case UserErrorKind::kGroupMissing:
     case UserErrorKind::kGidOutOfRange:
+    case UserErrorKind::kGroupUnreadable:
       return "group-unknown";
     case UserErrorKind::kUserUnknown:
     case UserErrorKind::kUidOutOfRange:
@@ -295,6 +296,10 @@ UserResolution resolve_user(std::string_view spec, const std::optional<PasswdFil
 
   // "If we matched a username, we need to do this because of the supplementary group IDs."
   if (!group_arg.empty() || !matched_name.empty()) {
+    if (group && group->read_error) {
+      return fail(UserErrorKind::kGroupUnreadable,
+                  "unable to find groups for spec " + matched_name + ": " + *group->read_error);
+    }
     std::vector<const GroupEntry*> groups;
     if (group) {
       for (const GroupEntry& g : group->entries) {

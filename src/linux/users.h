@@ -39,7 +39,9 @@ struct PasswdFile {
   std::vector<PasswdEntry> entries;  // in file order; the first match wins
   std::vector<LineNote> notes;
   // Set when Go's bufio.Scanner would fail (a line longer than 64 KiB): moby then refuses every
-  // USER, named or numeric, with "unable to find user X: bufio.Scanner: token too long".
+  // USER, named or numeric, with "unable to find user X: bufio.Scanner: token too long". A caller
+  // whose /etc/passwd is a directory sets it to "read <path>: is a directory" (os.Open succeeds
+  // on a directory; the read fails).
   std::optional<std::string> read_error;
 };
 
@@ -53,6 +55,9 @@ struct GroupEntry {
 struct GroupFile {
   std::vector<GroupEntry> entries;
   std::vector<LineNote> notes;
+  // Never set by parse_group (bufio.Reader.ReadLine has no line limit); a caller whose
+  // /etc/group is a directory sets it to "read <path>: is a directory".
+  std::optional<std::string> read_error;
 };
 
 enum class PasswordState {
@@ -96,6 +101,7 @@ enum class UserErrorKind {
   kUidOutOfRange,     // numeric uid outside 0..2^31-1 with no passwd entry  -> user-unknown
   kGidOutOfRange,     // numeric gid outside 0..2^31-1 with no group entry   -> group-unknown
   kPasswdUnreadable,  // PasswdFile::read_error                            -> user-unknown
+  kGroupUnreadable,   // GroupFile::read_error, when the group file is read  -> group-unknown
 };
 
 struct UserError {

@@ -303,6 +303,18 @@ TEST(UsersTest, OverlongLineFailsEveryUserLikeBufioScanner) {
       parse_passwd("root:x:0:0:root:/root:/bin/bash\n" + std::string(65535, 'a')).read_error);
 }
 
+TEST(UsersTest, UnreadableGroupFileFailsOnlyWhenItIsRead) {
+  GroupFile dir;
+  dir.read_error = "read /etc/group: is a directory";
+  PasswdFile passwd = parse_passwd(kDebianPasswd);
+  UserResolution named = resolve_user("app", passwd, dir);
+  ASSERT_TRUE(named.error);
+  EXPECT_EQ(named.error->kind, UserErrorKind::kGroupUnreadable);
+  EXPECT_EQ(named.error->message,
+            "unable to find groups for spec app: read /etc/group: is a directory");
+  EXPECT_FALSE(resolve_user("4242", passwd, dir).error);  // no name, no group: not read
+}
+
 TEST(UsersTest, GroupMembersAreNotTrimmed) {
   UserResolution r = resolve("app", kDebianPasswd, "sudo:x:27:root, app\nstaff:x:50:app,\n");
   ASSERT_FALSE(r.error);
