@@ -244,6 +244,25 @@ void set_runc_home(ExecUser& u, const std::optional<PasswdFile>& passwd) {
   }
 }
 
+// ParseGroupFilter's filter in GetExecUser: with an explicit group, the groups of that gid (if
+// numeric) or name; without one, the groups that list the matched user name as a member.
+std::vector<const GroupEntry*> matching_groups(const std::optional<GroupFile>& group,
+                                               const std::string& group_arg, GoInt gid_arg,
+                                               const std::string& matched_name) {
+  std::vector<const GroupEntry*> out;
+  if (!group) return out;
+  for (const GroupEntry& g : group->entries) {
+    bool hit = false;
+    if (group_arg.empty()) {
+      hit = std::find(g.members.begin(), g.members.end(), matched_name) != g.members.end();
+    } else {
+      hit = gid_arg.ok ? g.gid == gid_arg.value : g.name == group_arg;
+    }
+    if (hit) out.push_back(&g);
+  }
+  return out;
+}
+
 }  // namespace
 
 // A line-by-line transcription of moby/sys/user GetExecUser (user/user.go) with defaults nil
@@ -300,18 +319,8 @@ UserResolution resolve_user(std::string_view spec, const std::optional<PasswdFil
       return fail(UserErrorKind::kGroupUnreadable,
                   "unable to find groups for spec " + matched_name + ": " + *group->read_error);
     }
-    std::vector<const GroupEntry*> groups;
-    if (group) {
-      for (const GroupEntry& g : group->entries) {
-        bool hit = false;
-        if (group_arg.empty()) {
-          hit = std::find(g.members.begin(), g.members.end(), matched_name) != g.members.end();
-        } else {
-          hit = gid_arg.ok ? g.gid == gid_arg.value : g.name == group_arg;
-        }
-        if (hit) groups.push_back(&g);
-      }
-    }
+    std::vector<const GroupEntry*> groups =
+        matching_groups(group, group_arg, gid_arg, matched_name);
     if (!group_arg.empty()) {
       if (!groups.empty()) {
         u.gid = groups.front()->gid;
