@@ -45,12 +45,13 @@ std::vector<LayerChange> layer_change_list(const Image& image, uint32_t layer) {
   std::vector<LayerChange> out;
   auto add = [&](const std::vector<fs::NodeId>& ids, char kind) {
     for (fs::NodeId id : ids) {
-      LayerChange ch{kind, tree.path_of(id), 0, false};
+      LayerChange ch{kind, tree.path_of(id), 0, false, false};
       // The version this layer wrote (the node may have been changed again above).
       for (const fs::Version& v : tree.history(id)) {
         if (v.layer != layer || !v.inode) continue;
         ch.is_dir = v.inode->type == scan::FileType::kDirectory;
-        if (v.inode->type == scan::FileType::kRegular) ch.size = v.inode->size;
+        ch.regular = v.inode->type == scan::FileType::kRegular;
+        if (ch.regular) ch.size = v.inode->size;
       }
       out.push_back(std::move(ch));
     }

@@ -33,6 +33,7 @@ struct LayerChange {
   std::string path;   // absolute
   uint64_t size = 0;  // content bytes of what the layer wrote (0 for D and non-files)
   bool is_dir = false;
+  bool regular = false;  // a regular file (size is meaningful)
 };
 
 // What layer `layer` did to the merged view, sorted by path.

@@ -1,0 +1,63 @@
+// The command line in two steps, after ripgrep's lowargs/hiargs: CLI11 fills Options with the
+// strings as typed, then make_request() validates them into a Request whose values are parsed
+// (sizes, modes, dates, globs) by the explore/ functions that use them. Nothing here opens the
+// image or knows what it holds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "explore/grep.h"
+#include "explore/listing.h"
+#include "explore/open_image.h"
+
+namespace coroner::cli {
+
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport };
+
+// As typed.
+struct Options {
+  std::string command;
+  bool json = false;
+  std::string platform;
+  std::string image;
+  std::string pattern;                          // grep
+  std::vector<std::string> paths;               // ls, find, cat: at most one; grep: any
+  bool long_format = false, recursive = false;  // ls
+  std::vector<std::string> names, path_globs, perms, sizes;                   // find
+  std::string type, user, group, newer_than;                                  // find
+  bool nouser = false, nogroup = false;                                       // find
+  std::optional<int64_t> layer;                                               // find, layers
+  bool ignore_case = false, files_only = false, count = false, text = false;  // grep
+  bool no_trunc = false;                                                      // layers
+  std::string output, dir, layer_map;                                         // export
+};
+
+// Validated.
+struct Request {
+  Command command = Command::kHelp;
+  bool json = false;
+  explore::ImageRequest image;
+  std::string path = "/";          // ls, find, cat
+  std::vector<std::string> paths;  // grep
+  bool long_format = false, recursive = false;
+  explore::FindQuery find;
+  explore::GrepQuery grep;
+  std::optional<int64_t> layer;
+  bool no_trunc = false;
+  std::string output, dir, layer_map;
+  std::string help;  // the usage text, for `coroner help`
+};
+
+// Throws Error (exit 2) on bad usage. `--version` and `--help` are answered through
+// ParseOutcome without a Request.
+struct ParseOutcome {
+  std::optional<Request> request;
+  std::string message;  // help or version text to print on stdout
+  int exit_code = 0;    // with `message`: 0 for --help/--version, 2 for a usage error
+};
+ParseOutcome parse_command_line(int argc, const char* const* argv);
+
+}  // namespace coroner::cli
