@@ -483,8 +483,11 @@ ElfInfo parse_checked(std::span<const std::byte> file) {
   for (const Phdr& p : phdrs) {
     switch (p.p_type) {
       case PT_INTERP:
-        // The kernel uses the first PT_INTERP.
-        if (!info.interp) info.interp = read_interp(r, p);
+        // The kernel uses the first PT_INTERP. Separate debug files (objcopy --only-keep-debug,
+        // /usr/lib/debug/.build-id/...) keep the program headers with p_filesz 0: such a
+        // PT_INTERP names nothing, and those files are never run, so it is skipped rather than
+        // reported as corrupt.
+        if (!info.interp && p.p_filesz != 0) info.interp = read_interp(r, p);
         break;
       case PT_DYNAMIC:
         if (!dyn) dyn = &p;
