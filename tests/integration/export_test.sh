@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Integration test of `coroner export` against real images and two independent references.
+#   export_test.sh --refs               the references must agree: `umoci unpack` of the OCI
+#                                       layout with gzip layers == `docker export` of a created
+#                                       container (less what Docker injects); the zstd layout's
+#                                       layers decompress to the same diff_ids
+#   export_test.sh --coroner [BINARY]   `coroner export` of the docker-archive and of both OCI
+#                                       layouts, as tar and as folder, == both references
+# BINARY defaults to $CORONER. Needs root (dockerd, umoci unpack, --dir with owners and devices).
+# The image (tests/integration/images/layered) is built once and cached under $CORONER_CACHE;
+# a warm run starts no daemon. Every compare prints "treecmp: N paths compared, M differences".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/images.sh"
+treecmp() { python3 "$here/tools/treecmp.py" --quiet "$@"; }
+
+mode=${1:---refs}
+case "$mode" in
+  --refs) ;;
+  --coroner)
+    coroner=${2:-${CORONER:-}}
+    [ -n "$coroner" ] || die "no coroner binary: pass it as the argument or set CORONER"
+    [ -x "$coroner" ] || die "coroner binary $coroner missing or not executable"
+    ;;
+  *) die "usage: export_test.sh --refs | --coroner [BINARY]" ;;
+esac
+[ "$(id -u)" -eq 0 ] || die "needs root (dockerd, umoci unpack as root)"
+for tool in umoci skopeo python3 mmdebstrap dockerd; do
+  command -v "$tool" >/dev/null || die "$tool missing (scripts/install-deps.sh)"
+done
+
+start=$SECONDS
+image_artifacts layered
+img=$IMAGE_DIR
+dockerd_stop # built (or cached): the daemon is not needed any more
+log "image artifacts ready in $((SECONDS - start)) s: $img ($(sed -n 's/^layers: //p' "$img/meta") layers)"
+
+work=$(make_tmpdir)
+failures=0
+# check NAME A B [treecmp options]: runs one comparison, prints its summary, counts failures.
+check() {
+  local name=$1 out rc=0
+  shift
+  out=$(treecmp "$@" 2>&1) || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    printf 'PASS %-44s %s\n' "$name" "$(tail -1 <<<"$out")"
+  else
+    printf 'FAIL %-44s %s\n' "$name" "$(tail -1 <<<"$out")"
+    python3 "$here/tools/treecmp.py" "$@" 2>&1 | head -60 | sed 's/^/    /'
+    failures=$((failures + 1))
+  fi
+}
+
+# The references: umoci unpack of the gzip layout (umoci 0.4.7 rejects zstd layers, so the zstd
+# layout is tied to it by its diff_ids: same config, and each zstd layer decompresses to the
+# diff_id the gzip layer decompresses to) and docker export.
+t=$SECONDS
+gz=$(verify_layout "$img/oci-gzip")
+zs=$(verify_layout "$img/oci-zstd")
+[ "$gz" = "$zs" ] || die "gzip and zstd layouts differ: config/layers $gz vs $zs"
+printf 'PASS %-44s %s\n' "oci gzip and zstd layers == config diff_ids" "config ${gz% *}, ${gz##* } layers"
+umoci_unpack "$img/oci-gzip" test "$work/umoci-gzip"
+log "layout checks and umoci unpack: $((SECONDS - t)) s"
+ref_umoci=$work/umoci-gzip/rootfs
+ref_docker=$img/docker-export.tar
+
+if [ "$mode" = --refs ]; then
+  check "umoci(oci gzip) vs docker export" "$ref_umoci" "$ref_docker" --ignore-docker-injected
+else
+  "$coroner" --version >/dev/null 2>&1 || log "note: $coroner --version failed"
+  # run NAME COMMAND...: a coroner export; its failure is a test failure, never a skip.
+  run() {
+    local name=$1 t=$SECONDS
+    shift
+    if "$@" >"$work/$name.log" 2>&1; then
+      log "$name: $((SECONDS - t)) s"
+      return 0
+    fi
+    echo "FAIL $name: $* exited $?" >&2
+    sed 's/^/    /' "$work/$name.log" >&2
+    failures=$((failures + 1))
+    return 1
+  }
+  both() { # both LABEL TREE: TREE against each reference
+    check "$1 vs umoci" "$2" "$ref_umoci"
+    check "$1 vs docker export" "$2" "$ref_docker" --ignore-docker-injected
+  }
+  if run archive-tar "$coroner" export "docker-archive:$img/save.tar" -o "$work/archive.tar"; then
+    both "coroner export docker-archive -o" "$work/archive.tar"
+  fi
+  if run gzip-dir "$coroner" export "oci:$img/oci-gzip:test" --dir "$work/gzip-dir"; then
+    both "coroner export oci(gzip) --dir" "$work/gzip-dir"
+  fi
+  if run zstd-tar "$coroner" export "oci:$img/oci-zstd:test" -o "$work/zstd.tar"; then
+    both "coroner export oci(zstd) -o" "$work/zstd.tar"
+  fi
+fi
+
+log "total $((SECONDS - start)) s, $failures failed comparison(s)"
+[ "$failures" -eq 0 ]

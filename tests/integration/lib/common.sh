@@ -1,0 +1,70 @@
+# Shared helpers for the integration tests (sourced, bash). A cleanup stack that runs on EXIT
+# (also on failure and on SIGINT/SIGTERM), logging, and the cache and temp locations.
+#   CORONER_CACHE  cached base tars and built test images (default /var/cache/coroner-tests)
+#   CORONER_TMP    parent of the per-run temp dirs (default /tmp; keep it short: unix sockets)
+[ -n "${_CORONER_COMMON_SH:-}" ] && return 0
+_CORONER_COMMON_SH=1
+
+CORONER_CACHE=${CORONER_CACHE:-/var/cache/coroner-tests}
+CORONER_TMP=${CORONER_TMP:-/tmp}
+_coroner_cleanups=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+  log "FATAL: $*"
+  exit 1
+}
+
+# Registers a command (a string, eval'ed) to run at exit; they run last-in first-out.
+cleanup_push() { _coroner_cleanups+=("$1"); }
+
+_coroner_run_cleanups() {
+  local rc=$? i
+  trap - EXIT INT TERM
+  for ((i = ${#_coroner_cleanups[@]} - 1; i >= 0; i--)); do
+    eval "${_coroner_cleanups[i]}" || log "cleanup failed: ${_coroner_cleanups[i]}"
+  done
+  _coroner_cleanups=()
+  exit "$rc"
+}
+trap _coroner_run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A fresh temp dir removed at exit (unmounting anything left mounted below it first).
+make_tmpdir() {
+  local d
+  d=$(mktemp -d "$CORONER_TMP/cor.XXXXXX")
+  cleanup_push "umount_below '$d'; rm -rf '$d'"
+  printf '%s\n' "$d"
+}
+
+# Lazily unmounts every mount point at or below DIR, deepest first.
+umount_below() {
+  local dir=$1 m
+  [ -d "$dir" ] || return 0
+  dir=$(realpath "$dir")
+  awk '{print $5}' /proc/self/mountinfo | grep -E "^${dir}(/|\$)" | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done || true
+}
+
+# Runs "$@" in this shell holding an exclusive lock on FILE (parallel ctest jobs share the cache).
+with_lock() {
+  local file=$1
+  shift
+  local fd rc
+  mkdir -p "$(dirname "$file")"
+  exec {fd}>"$file"
+  flock -w 1200 "$fd" || die "timed out waiting for lock $file"
+  # Not `"$@" || rc=$?`: that would switch off errexit inside "$@".
+  "$@"
+  rc=$?
+  exec {fd}>&-
+  return "$rc"
+}
+
+# The docker client: Debian's docker.io (same version as the daemon) unless DOCKER is set.
+if [ -z "${DOCKER:-}" ]; then
+  if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+fi
+dk() { "$DOCKER" "$@"; }

@@ -1,0 +1,74 @@
+# Starts a private dockerd for one test run (sourced, bash, root). Usage:
+#   source lib/dockerd.sh; dockerd_start   → exports DOCKER_HOST, stops the daemon at exit
+# The daemon gets its own data root, exec root, socket, pidfile and containerd (dockerd 20.10
+# spawns and later stops its own containerd under the exec root when no system containerd
+# answers at /run/containerd/containerd.sock), vfs storage, no iptables and no bridge, so it
+# touches nothing outside its temp dir. Containers need `--network none`.
+[ -n "${_CORONER_DOCKERD_SH:-}" ] && return 0
+_CORONER_DOCKERD_SH=1
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DOCKERD_DIR=""
+DOCKERD_PID=""
+
+dockerd_start() {
+  [ "$(id -u)" -eq 0 ] || die "dockerd_start needs root"
+  command -v dockerd >/dev/null || die "dockerd missing (apt-get install docker.io)"
+  # Short path: unix socket paths are limited to 108 bytes.
+  DOCKERD_DIR=$(mktemp -d "$CORONER_TMP/dk.XXXXXX")
+  local d=$DOCKERD_DIR id=${DOCKERD_DIR##*.}
+  mkdir -p "$d/data" "$d/exec" "$d/config"
+  cleanup_push dockerd_stop
+  dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/sock" \
+    --pidfile "$d/pid" --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
+    --containerd-namespace "coroner-$id" --containerd-plugins-namespace "coroner-$id-p" \
+    >"$d/log" 2>&1 &
+  DOCKERD_PID=$!
+  export DOCKER_HOST="unix://$d/sock"
+  # Keep the caller's ~/.docker (credential helpers, contexts) out of it.
+  export DOCKER_CONFIG="$d/config"
+  local deadline=$((SECONDS + 60))
+  until dk version >/dev/null 2>&1; do
+    if ! kill -0 "$DOCKERD_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+      log "dockerd did not answer on $DOCKER_HOST within 60 s; its log:"
+      cat "$d/log" >&2
+      die "dockerd failed to start"
+    fi
+    sleep 0.3
+  done
+  log "dockerd $(dk version -f '{{.Server.Version}}') up (pid $DOCKERD_PID) on $DOCKER_HOST"
+}
+
+# Stops the daemon by its pid (TERM, then KILL after 30 s), then removes its containers' mounts
+# and its dirs. Safe to call twice.
+dockerd_stop() {
+  [ -n "$DOCKERD_DIR" ] || return 0
+  local d=$DOCKERD_DIR pid
+  pid=$(cat "$d/pid" 2>/dev/null || echo "$DOCKERD_PID")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    local i
+    for ((i = 0; i < 300; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "dockerd $pid ignored TERM for 30 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$DOCKERD_PID" 2>/dev/null || true
+  # A managed containerd (and shims) whose pidfile is under our exec root, if it outlived dockerd.
+  local cpid
+  cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
+  if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
+    kill -TERM "$cpid" 2>/dev/null || true
+    sleep 1
+    kill -KILL "$cpid" 2>/dev/null || true
+  fi
+  umount_below "$d"
+  rm -rf "$d" || log "could not remove $d"
+  DOCKERD_DIR=""
+  DOCKERD_PID=""
+  unset DOCKER_HOST
+}
