@@ -3,7 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -297,6 +299,33 @@ TEST_F(CliTest, ExportTarAndLayerMap) {
             "hrw-r--r-- 0 0 app/config.default.ini link to app/config.copy.ini\n");
 }
 
+TEST_F(CliTest, ExportDirKeepsModesOwnersTimesAndHardlinks) {
+  std::string out = (*dir_ / "root").string();
+  Outcome r = run({"export", image(), "--dir", out, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, R"({"bytes":187,"entries":18,"files":7,"hardlinks":1,"notes":[],)"
+                   R"("output":"<tmp>/root"})"
+                   "\n");
+  bool root = ::geteuid() == 0;
+  struct stat st, st2;
+  ASSERT_EQ(::stat((out + "/usr/bin/ping").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, root ? 04755u : 0755u);
+  ASSERT_EQ(::stat((out + "/app/entry.sh").c_str(), &st), 0);
+  if (root) {
+    EXPECT_EQ(st.st_uid, 1000u);
+  }
+  ASSERT_EQ(::stat((out + "/tmp").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  ASSERT_EQ(::stat((out + "/app").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 1700000000);  // directory times are applied after their children
+  ASSERT_EQ(::stat((out + "/app/config.copy.ini").c_str(), &st), 0);
+  ASSERT_EQ(::stat((out + "/app/config.default.ini").c_str(), &st2), 0);
+  EXPECT_EQ(st.st_ino, st2.st_ino);
+  EXPECT_EQ(st.st_nlink, 2u);
+  EXPECT_EQ(slurp(out + "/app/config.default.ini"), "[server]\nport = 8080\n");
+  EXPECT_EQ(stdfs::read_symlink(out + "/current"), "/app");
+}
+
 TEST_F(CliTest, ExportDirNeverWritesOutsideDir) {
   // Layer 0 plants "evil -> <outside>" (absolute), layer 1 writes "evil/pwned" and "evil2/x"
   // under "evil2 -> ../../..". Whatever the merge decides, nothing may appear outside DIR.
@@ -335,6 +364,9 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(r.err, "coroner: -size: 12q: unknown unit 'q' (use c, w, b, k, M or G)\n");
   r = run({"frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
+  r = run({"help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("coroner: examine container images without running them\n", 0), 0u);
   r = run({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "coroner 0.1.0\n");

@@ -188,17 +188,18 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.set_version_flag("--version", std::string(kVersion));
   Options o;
   configure(app, o);
+  const std::string help = help_text(app);  // before parsing: afterwards it is the subcommand's
   std::vector<std::string> args = lower_args(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
     auto subs = app.get_subcommands();
-    return {std::nullopt, subs.empty() ? help_text(app) : subs.front()->help(), 0};
+    return {std::nullopt, subs.empty() ? help : subs.front()->help(), 0};
   } catch (const CLI::CallForVersion&) {
     return {std::nullopt, std::string(kVersion) + "\n", 0};
   } catch (const CLI::ParseError& e) {
-    if (argc <= 1) return {std::nullopt, help_text(app), 2};
+    if (argc <= 1) return {std::nullopt, help, 2};
     throw Error(escape(e.what()) + " (see `coroner help`)");
   }
   CLI::App* sub = app.get_subcommands().front();
@@ -206,7 +207,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   if (o.command == "help") {
     Request r;
     r.command = Command::kHelp;
-    r.help = help_text(app);
+    r.help = help;
     return {std::move(r), "", 0};
   }
   return {make_request(o), "", 0};
