@@ -197,7 +197,7 @@ class TreeMerger {
 
   // The directory `dir_path` as an entry below it sees it: parents followed through symlinks
   // (containerd fs.RootPath), missing components created as implicit dirs when `create`.
-  // nullopt (with a Note when `why` is set) if it cannot be a directory.
+  // nullopt (with a Note when `create`) if it cannot be a directory.
   std::optional<NodeId> parent_dir(std::string_view dir_path, bool create,
                                    std::string_view entry_path) {
     if (dir_path.empty() || dir_path == ".") return kRootNode;
