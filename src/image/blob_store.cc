@@ -157,7 +157,9 @@ class TarStore : public BlobStore {
   bool is_compressed() {
     detail::ArchiveReader a = detail::new_tar_reader();
     if (archive_read_open_filename(a.get(), path_.c_str(), 64 * 1024) != ARCHIVE_OK) {
-      throw Error(detail::archive_error(a.get()));
+      // EILSEQ is libarchive's ARCHIVE_ERRNO_FILE_FORMAT: no reader recognised the bytes.
+      bool format = archive_errno(a.get()) == EILSEQ;
+      throw Error((format ? "not a tar archive: " : "") + detail::archive_error(a.get()));
     }
     archive_entry* e = nullptr;
     int r = archive_read_next_header(a.get(), &e);

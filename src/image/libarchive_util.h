@@ -20,7 +20,7 @@ using ArchiveReader = std::unique_ptr<archive, ArchiveReadFree>;
 // never by file name). Throws Error when libarchive cannot allocate.
 ArchiveReader new_tar_reader();
 
-// archive_error_string, or "unknown libarchive error".
+// archive_error_string, or "truncated or corrupt archive" when libarchive set none.
 std::string archive_error(archive* a);
 
 // A member name as tar writes it ("./manifest.json", "/x/") made comparable ("manifest.json",

@@ -445,7 +445,9 @@ Descriptor select_platform(const ImageIndex& index, std::string_view platform,
   for (const Descriptor& d : c.images) {
     if (d.platform && platform_matches(wanted, *d.platform)) return d;
   }
-  if (c.images.size() == 1 && !c.images[0].platform) return c.images[0];
+  // A single image is taken whatever its platform unless one was asked for: examining an
+  // arm64-only image on an amd64 host is what elf-arch-mismatch is for.
+  if (c.images.size() == 1 && (platform.empty() || !c.images[0].platform)) return c.images[0];
   std::string where = "config JSON: " + std::string(what) + ": ";
   if (c.images.empty() && !c.artifacts.empty()) {
     throw Error(where + "holds only artifacts, not a runnable image: " + c.artifacts[0]);

@@ -99,9 +99,9 @@ bool is_attestation(const Descriptor& d);
 using BlobFetcher = std::function<std::string(const Descriptor&)>;
 
 // Picks the image manifest for `platform` (empty: the host's) from an index, descending into
-// nested indexes through `fetch`. Skips attestations. An entry without a platform is taken
-// only when it is the single candidate. Error naming `what` and listing the platforms
-// available when nothing matches.
+// nested indexes through `fetch`. Skips attestations. A single candidate is taken when it has
+// no platform, or when `platform` is empty (the host's is only a preference). Error naming `what`
+// and listing the platforms available when nothing matches.
 Descriptor select_platform(const ImageIndex& index, std::string_view platform,
                            const BlobFetcher& fetch, std::string_view what);
 

@@ -166,6 +166,16 @@ TEST(ManifestTest, SelectsPlatformSkippingAttestations) {
             "linux/arm64/v8 (choose one with --platform)");
 }
 
+TEST(ManifestTest, SingleImageOfAnotherPlatformIsTakenUnlessOneWasAsked) {
+  std::string idx = R"({"manifests": [)" +
+                    desc(kD1, kOciManifest, R"({"os": "linux", "architecture": "riscv64"})") + "]}";
+  BlobFetcher none = [](const Descriptor&) -> std::string { throw Error("unexpected fetch"); };
+  EXPECT_EQ(select_platform(parse_index(idx), "", none, "i").digest, kD1);
+  EXPECT_EQ(error_of([&] { select_platform(parse_index(idx), "linux/amd64", none, "i"); }),
+            "config JSON: i: no image for platform linux/amd64; available: linux/riscv64 (choose "
+            "one with --platform)");
+}
+
 TEST(ManifestTest, AttestationByAnnotationIsSkipped) {
   std::string idx =
       R"({"manifests": [)" +

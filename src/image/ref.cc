@@ -23,7 +23,8 @@ ArchiveReader new_tar_reader() {
 
 std::string archive_error(archive* a) {
   const char* s = archive_error_string(a);
-  return s != nullptr ? std::string(s) : std::string("unknown libarchive error");
+  // libarchive sets no text for some failures, e.g. data ending inside a pax header.
+  return s != nullptr ? std::string(s) : std::string("truncated or corrupt archive");
 }
 
 std::string normalize_member_name(std::string_view name) {

@@ -85,6 +85,9 @@ std::string make_tar(const Files& files, image::Compression c) {
   std::string out;
   Writer a(archive_write_new());
   check(a.get(), archive_write_set_format_pax_restricted(a.get()), "format");
+  // Names are bytes: no conversion from the C locale (which would refuse non-ASCII names).
+  check(a.get(), archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY"),
+        "hdrcharset");
   add_filter(a.get(), c);
   check(a.get(), archive_write_set_bytes_in_last_block(a.get(), 1), "block");
   check(a.get(), archive_write_open(a.get(), &out, nullptr, append, nullptr), "open");
