@@ -1087,6 +1087,7 @@ bool Sim::exec_script(const std::string& exec_path, fs::NodeId node, std::vector
         fix = "chmod a+x " + res.path;
       }
     }
+    r_.exec_chain.push_back(interp);
     step(interp,
          errno_text(res.error) + (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
     kernel_error(how, exec_path, errno_text(res.error), issue(rule, real, node, msg, fix));

@@ -413,7 +413,7 @@ TEST_F(ExecTest, ShebangCrlf) {
   EXPECT_EQ(r.verdict.predicted_exit, 1);
   EXPECT_EQ(r.issues[0].path, "/app/entry.sh");
   EXPECT_EQ(r.issues[0].layer, 1u);
-  EXPECT_EQ(r.exec_chain, (std::vector<std::string>{"/app/entry.sh"}));
+  EXPECT_EQ(r.exec_chain, (std::vector<std::string>{"/app/entry.sh", "/bin/sh\r"}));
 }
 
 TEST_F(ExecTest, ShebangLfIsFine) {
