@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/text.h"
+#include "cli/diagnose.h"
 #include "cli/render.h"
 #include "explore/content.h"
 #include "explore/export.h"
@@ -18,6 +19,7 @@
 #include "explore/layers.h"
 #include "explore/listing.h"
 #include "explore/open_image.h"
+#include "fs/tree.h"
 
 namespace coroner::cli {
 namespace {
@@ -102,10 +104,18 @@ CommandResult run_export(const Request& r) {
     if (!map) throw Error("cannot write " + escape(r.layer_map));
   }
   render_export(stats, r.dir.empty() ? r.output : r.dir, r.json, to_stdout ? stderr : stdout);
-  return {0, stats.notes};
+  // What the merge decided on its own (a parent symlink followed, a hardlink skipped) shapes
+  // the exported root too: say so.
+  std::vector<std::string> warnings;
+  for (const fs::Note& n : image->tree().notes()) {
+    warnings.push_back("layer " + std::to_string(n.layer) + ": /" + escape(n.path) + ": " +
+                       n.message);
+  }
+  warnings.insert(warnings.end(), stats.notes.begin(), stats.notes.end());
+  return {0, std::move(warnings)};
 }
 
-constexpr std::array<CommandDef, 7> kCommands{{
+constexpr std::array<CommandDef, 8> kCommands{{
     {Command::kHelp, "help", run_help},
     {Command::kLs, "ls", run_ls},
     {Command::kFind, "find", run_find},
@@ -113,6 +123,7 @@ constexpr std::array<CommandDef, 7> kCommands{{
     {Command::kGrep, "grep", run_grep},
     {Command::kLayers, "layers", run_layers},
     {Command::kExport, "export", run_export},
+    {Command::kDiagnose, "diagnose", run_diagnose},
 }};
 
 }  // namespace
