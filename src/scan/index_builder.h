@@ -8,7 +8,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -64,8 +63,10 @@ class IndexBuilder {
   LayerIndex& out_;
   const ScanOptions& options_;
   std::string path_, link_, buf_;
-  std::vector<std::string_view> names_;                  // interned unames/gnames: few per layer
-  std::unordered_map<std::string_view, uint32_t> seen_;  // path -> times seen
+  std::vector<std::string_view> names_;  // interned unames/gnames: few per layer
+  // (hash of path, entry index) of every non-whiteout entry; finish() sorts it to find paths
+  // written several times (cheaper than a hash map on the per-entry path).
+  std::vector<std::pair<uint64_t, uint32_t>> path_hashes_;
   std::unordered_set<std::string> noted_;
   bool capture_ = false, parse_elf_ = false;  // decisions of wants_whole() for this entry
 };

@@ -2,7 +2,8 @@
 // entry's metadata, and compact facts about content (ELF summary, script first line, text or
 // binary, captured small files the diagnosis needs), never the content itself. Layers are
 // scanned in parallel; fs/ merges the indexes. Commands that need whole content re-read one
-// entry with read_entry().
+// entry with read_entry(). The pass: blob -> LayerStream (compression sniffed, ISA-L / libzstd,
+// digests on a second thread) -> TarReader (libarchive, tar only) -> IndexBuilder (sniff.h).
 #pragma once
 
 #include <cstdint>
@@ -69,7 +70,8 @@ struct Facts {
   uint32_t dev_major = 0, dev_minor = 0;
 };
 
-// One tar entry. 80 bytes plus its path in the arena.
+// One tar entry: sizeof(Entry) is 112 bytes on 64-bit targets, plus its path in the arena
+// (uname/gname are interned; ~140 bytes per entry measured on a 2,700-file layer).
 struct Entry {
   static constexpr uint32_t kNoFacts = UINT32_MAX;
 
@@ -92,11 +94,11 @@ struct Entry {
 struct LayerIndex {
   uint32_t index = 0;     // position in the image, bottom is 0
   image::LayerDesc desc;  // as the source described it
-  std::string diff_id;    // sha256 of the uncompressed stream, as computed
+  std::string diff_id;    // sha256 of the uncompressed stream, as computed (only with verify)
   image::Compression compression = image::Compression::kNone;
   uint64_t compressed_bytes = 0;  // blob bytes read
   uint64_t uncompressed_bytes = 0;
-  std::vector<Entry> entries;  // in archive order
+  std::vector<Entry> entries;  // in archive order; duplicates kept (the later wins, noted)
   std::vector<Facts> facts;
   std::map<std::string, std::string, std::less<>> captured;  // path -> whole content
   std::vector<std::string> notes;  // per-file problems that did not stop the scan
@@ -114,7 +116,9 @@ struct ScanOptions {
   uint64_t capture_scripts_up_to = 0;
   // ELF files up to this size are buffered and parsed; larger ones get a note.
   uint64_t max_elf = 1ull << 30;
-  // Verify the blob digest and the diff_id against the manifest and config (an Error if not).
+  // Compute the blob digest and the diff_id while streaming and compare them with
+  // LayerDesc.digest / diff_id when those are set (an Error if they differ). Off: no digests
+  // (LayerIndex.diff_id stays empty), for tools that trust their input and for fuzzing.
   bool verify = true;
   // Bound on the uncompressed size of one layer (a compression bomb is an Error, not a hang).
   uint64_t max_uncompressed = 1ull << 40;
@@ -125,14 +129,23 @@ struct ScanOptions {
 // first 12 hex digits of the blob digest when there is one).
 std::string layer_context(uint32_t index, std::string_view digest);
 
-// Scans one layer blob (gzip, zstd or plain tar, sniffed by magic).
+// Scans one layer blob (gzip, zstd or plain tar, sniffed by magic). Throws Error "layer N
+// (sha256:…): <detail>" on a corrupt, truncated or oversized stream, a digest mismatch, or an
+// entry whose name (or hardlink target) has a ".." component. Per-file problems (a corrupt ELF,
+// an oversized capture, a bare ".wh." whiteout, duplicate paths) become facts or notes.
 LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t index,
                       const ScanOptions& options);
 
-// Scans every layer of `source`, in parallel, and returns them bottom first.
+// Scans every layer of `source`, in parallel (options.threads), and returns them bottom first.
+// A layer with source.layer_dir(i) is scanned as a folder (rootfs.h). On errors, the one of the
+// lowest failing layer is rethrown.
 std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanOptions& options);
 
-// Streams the content of `entry` of layer `layer` again, in chunks, to `sink`.
+// Streams the content of `entry` of layer `layer` again, in chunks, to `sink`: the layer is
+// decompressed again and skipped to entry.data_offset (no tar parsing); a folder layer reads the
+// file with O_NOFOLLOW on every component. A hardlink reads its target in the same layer; one
+// whose target is in a lower layer is an Error (resolve it through fs/ first). Sparse entries
+// are not supported (noted at scan time).
 void read_entry(const image::ImageSource& source, const LayerIndex& layer, const Entry& entry,
                 const std::function<void(std::span<const std::byte>)>& sink);
 

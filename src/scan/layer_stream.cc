@@ -3,9 +3,13 @@
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "base/digest.h"
@@ -15,6 +19,73 @@ namespace coroner::scan {
 namespace {
 
 constexpr size_t kChunk = LayerStream::kChunk;
+// Decoded chunks are smaller than the blob reads: the ring of them stays in the L2 cache, where
+// libarchive and the sniffers read them right after the decoder wrote them (measured: 1 MiB
+// chunks cost zstd scans ~8% more than 256 KiB ones).
+constexpr size_t kOutChunk = LayerStream::kOutChunk;
+// Uncompressed chunks in flight: one being decoded while earlier ones are still hashed.
+constexpr size_t kRing = 3;
+
+// Hashes chunks on a second thread, in order, so that SHA-256 (~1.8 GB/s per core with SHA-NI)
+// overlaps with inflating and parsing instead of adding to them. push() returns a ticket;
+// wait(ticket) returns once that chunk and all before it are hashed, so the producer knows when
+// a buffer may be overwritten.
+class HashPipe {
+ public:
+  HashPipe() : thread_([this] { run(); }) {}
+  ~HashPipe() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    thread_.join();
+  }
+  HashPipe(const HashPipe&) = delete;
+  HashPipe& operator=(const HashPipe&) = delete;
+
+  uint64_t push(Sha256& sha, std::span<const std::byte> data) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.push_back({&sha, data});
+      ++pushed_;
+    }
+    work_cv_.notify_one();
+    return pushed_;
+  }
+  void wait(uint64_t ticket) {
+    std::unique_lock<std::mutex> l(mu_);
+    done_cv_.wait(l, [&] { return done_ >= ticket; });
+  }
+  void wait_all() { wait(pushed_); }
+
+ private:
+  struct Job {
+    Sha256* sha;
+    std::span<const std::byte> data;
+  };
+  void run() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      work_cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      Job job = queue_.front();
+      queue_.pop_front();
+      l.unlock();
+      job.sha->update(job.data);
+      l.lock();
+      ++done_;
+      done_cv_.notify_one();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Job> queue_;
+  uint64_t pushed_ = 0, done_ = 0;  // pushed_ is only written by the producer thread
+  bool stop_ = false;
+  std::thread thread_;  // last: started after the members it uses
+};
 
 // The compressed side: the blob, read in big chunks, counted and digested as it is read.
 struct Input {
@@ -24,10 +95,13 @@ struct Input {
   size_t len = 0;
   bool eof = false;
   uint64_t bytes = 0;
-  std::optional<Sha256> sha;
+  Sha256* sha = nullptr;  // the blob digest, when digesting
+  HashPipe* pipe = nullptr;
+  uint64_t ticket = 0;  // of the last hash job on `buf`
 
   // Replaces the buffer with the next chunk; false at the end of the blob.
   bool refill() {
+    if (pipe) pipe->wait(ticket);  // the hasher may still read the old chunk
     len = 0;
     return append();
   }
@@ -39,7 +113,7 @@ struct Input {
       eof = true;
       return false;
     }
-    if (sha) sha->update({buf.get() + len, n});
+    if (sha) ticket = pipe->push(*sha, {buf.get() + len, n});
     bytes += n;
     len += n;
     return true;
@@ -49,14 +123,15 @@ struct Input {
 class Decoder {
  public:
   virtual ~Decoder() = default;
-  // The next uncompressed chunk; empty at the end of the stream.
-  virtual std::span<const std::byte> next(Input& in) = 0;
+  // The next uncompressed chunk, decoded into `out` (kOutChunk bytes) unless the decoder needs no
+  // buffer of its own; empty at the end of the stream.
+  virtual std::span<const std::byte> next(Input& in, std::byte* out) = 0;
 };
 
 // Plain tar: the blob's own chunks, handed on without a copy.
 class PlainDecoder : public Decoder {
  public:
-  std::span<const std::byte> next(Input& in) override {
+  std::span<const std::byte> next(Input& in, std::byte*) override {
     if (!first_ && !in.refill()) return {};
     first_ = false;
     return {in.buf.get(), in.len};
@@ -98,7 +173,7 @@ class GzipDecoder : public Decoder {
     st_.avail_in = static_cast<uint32_t>(in.len);
   }
 
-  std::span<const std::byte> next(Input& in) override {
+  std::span<const std::byte> next(Input& in, std::byte* out) override {
     for (;;) {
       if (done_) return {};
       if (st_.block_state == ISAL_BLOCK_FINISH && !next_member(in)) {
@@ -109,14 +184,14 @@ class GzipDecoder : public Decoder {
         if (!in.refill()) throw Error("gzip: truncated stream (it ends inside a member)");
         set_input(in);
       }
-      st_.next_out = reinterpret_cast<uint8_t*>(out_.get());
-      st_.avail_out = static_cast<uint32_t>(kChunk);
+      st_.next_out = reinterpret_cast<uint8_t*>(out);
+      st_.avail_out = static_cast<uint32_t>(kOutChunk);
       int r = isal_inflate(&st_);
       if (r != ISAL_DECOMP_OK) {
         throw Error("gzip: member " + std::to_string(members_) + ": " + isal_error(r));
       }
-      size_t n = kChunk - st_.avail_out;
-      if (n > 0) return {out_.get(), n};
+      size_t n = kOutChunk - st_.avail_out;
+      if (n > 0) return {out, n};
     }
   }
 
@@ -155,7 +230,6 @@ class GzipDecoder : public Decoder {
   }
 
   inflate_state st_;
-  std::unique_ptr<std::byte[]> out_{new std::byte[kChunk]};
   uint64_t members_ = 0;
   bool padded_ = false;
   bool done_ = false;
@@ -173,7 +247,7 @@ class ZstdDecoder : public Decoder {
   ZstdDecoder(const ZstdDecoder&) = delete;
   ZstdDecoder& operator=(const ZstdDecoder&) = delete;
 
-  std::span<const std::byte> next(Input& in) override {
+  std::span<const std::byte> next(Input& in, std::byte* out_buf) override {
     for (;;) {
       if (in_.pos == in_.size && !flush_) {
         if (!in.refill()) {
@@ -182,20 +256,19 @@ class ZstdDecoder : public Decoder {
         }
         in_ = {in.buf.get(), in.len, 0};
       }
-      ZSTD_outBuffer out{out_.get(), kChunk, 0};
+      ZSTD_outBuffer out{out_buf, kOutChunk, 0};
       size_t r = ZSTD_decompressStream(ds_, &out, &in_);
       if (ZSTD_isError(r)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(r));
       last_ = r;
       // A full output buffer may leave decoded bytes inside zstd: call again before reading.
       flush_ = out.pos == out.size;
-      if (out.pos > 0) return {out_.get(), out.pos};
+      if (out.pos > 0) return {out_buf, out.pos};
     }
   }
 
  private:
   ZSTD_DStream* ds_;
   ZSTD_inBuffer in_{};
-  std::unique_ptr<std::byte[]> out_{new std::byte[kChunk]};
   size_t last_ = 1;
   bool flush_ = false;
 };
@@ -211,19 +284,30 @@ struct LayerStream::State {
   Input in;
   std::unique_ptr<Decoder> decoder;
   image::Compression compression = image::Compression::kNone;
+  std::optional<Sha256> blob_sha;
   std::optional<Sha256> diff_sha;  // gzip and zstd only: for plain tar the blob is the diff
+  // Output buffers of gzip and zstd, reused round robin once the hasher is done with them.
+  std::unique_ptr<std::byte[]> ring[kRing];
+  uint64_t ring_ticket[kRing] = {};
+  size_t ring_next = 0;
   uint64_t uncompressed = 0;
   uint64_t max_uncompressed = 0;
   std::span<const std::byte> pending;  // the rest of a chunk that skip() stopped in
   bool digest = false;
   std::string blob_hex, diff_hex;  // set once finished
+  std::unique_ptr<HashPipe> pipe;  // last: its thread stops before the buffers it reads go away
 };
 
 LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed)
     : s_(std::make_unique<State>(blob)) {
   s_->digest = digest;
   s_->max_uncompressed = max_uncompressed;
-  if (digest) s_->in.sha.emplace();
+  if (digest) {
+    s_->pipe = std::make_unique<HashPipe>();
+    s_->blob_sha.emplace();
+    s_->in.sha = &*s_->blob_sha;
+    s_->in.pipe = s_->pipe.get();
+  }
   // Sniff: read until 6 bytes (the longest magic) or the end.
   while (s_->in.len < 6 && s_->in.append()) {
   }
@@ -243,7 +327,10 @@ LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompresse
   } else {
     s_->decoder = std::make_unique<PlainDecoder>();
   }
-  if (digest && s_->compression != image::Compression::kNone) s_->diff_sha.emplace();
+  if (s_->compression != image::Compression::kNone) {
+    for (auto& b : s_->ring) b.reset(new std::byte[kOutChunk]);
+    if (digest) s_->diff_sha.emplace();
+  }
 }
 
 LayerStream::~LayerStream() = default;
@@ -254,13 +341,17 @@ uint64_t LayerStream::uncompressed_bytes() const { return s_->uncompressed; }
 
 std::span<const std::byte> LayerStream::next() {
   if (!s_->pending.empty()) return std::exchange(s_->pending, {});
-  std::span<const std::byte> chunk = s_->decoder->next(s_->in);
-  s_->uncompressed += chunk.size();
+  State& s = *s_;
+  size_t slot = s.ring_next;
+  s.ring_next = (slot + 1) % kRing;
+  if (s.diff_sha) s.pipe->wait(s.ring_ticket[slot]);
+  std::span<const std::byte> chunk = s.decoder->next(s.in, s.ring[slot].get());
+  s.uncompressed += chunk.size();
   if (s_->uncompressed > s_->max_uncompressed) {
     throw Error("uncompressed size passes the limit of " + std::to_string(s_->max_uncompressed) +
                 " bytes (a compression bomb?)");
   }
-  if (s_->diff_sha) s_->diff_sha->update(chunk);
+  if (s.diff_sha && !chunk.empty()) s.ring_ticket[slot] = s.pipe->push(*s.diff_sha, chunk);
   return chunk;
 }
 
@@ -289,14 +380,16 @@ void LayerStream::drain() {
 }
 
 std::string LayerStream::blob_digest() {
-  CORONER_CHECK(s_->in.sha.has_value());
-  if (s_->blob_hex.empty()) s_->blob_hex = s_->in.sha->finish();
+  CORONER_CHECK(s_->blob_sha.has_value());
+  s_->pipe->wait_all();
+  if (s_->blob_hex.empty()) s_->blob_hex = s_->blob_sha->finish();
   return s_->blob_hex;
 }
 
 std::string LayerStream::diff_id() {
   if (s_->compression == image::Compression::kNone) return blob_digest();
   CORONER_CHECK(s_->diff_sha.has_value());
+  s_->pipe->wait_all();
   if (s_->diff_hex.empty()) s_->diff_hex = s_->diff_sha->finish();
   return s_->diff_hex;
 }

@@ -18,7 +18,8 @@ namespace coroner::scan {
 
 class LayerStream {
  public:
-  static constexpr size_t kChunk = 1 << 20;  // big buffers keep syscall and callback costs low
+  static constexpr size_t kChunk = 1 << 20;       // blob reads: big, to keep syscalls few
+  static constexpr size_t kOutChunk = 256 << 10;  // decoded chunks: big, but L2-resident
 
   // Requires: `blob` outlives this object. Reads the first bytes to sniff the compression.
   LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed);

@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "base/bytes.h"
 #include "base/error.h"
 
@@ -37,21 +41,54 @@ WhiteoutName classify_whiteout(std::string_view path) {
           dir.empty() ? std::string(name) : std::string(dir) + "/" + std::string(name)};
 }
 
-bool is_valid_utf8(std::string_view s, bool truncated) {
+namespace {
+
+// Validates UTF-8 (and, when `reject_nul`, the absence of NUL bytes) in one pass. The fast path
+// checks 64 bytes at a time with SSE2 (32 with SWAR elsewhere, "haszero" of Hacker's Delight
+// 6-1) for any high bit or zero byte, so ASCII text costs well under a cycle per byte; the head of
+// every regular file goes through here, so it is on the scan's hot path.
+bool check_text(std::string_view s, bool truncated, bool reject_nul) {
+  constexpr uint64_t kHigh = 0x8080808080808080ull, kLow = 0x0101010101010101ull;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
-    // ASCII fast path, 8 bytes at a time.
-    if (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if ((w & 0x8080808080808080ull) == 0) {
-        i += 8;
+#if defined(__SSE2__)
+    // 64 bytes per step with SSE2 (baseline on x86-64): any high bit, or any zero byte (the
+    // unsigned minimum of the four vectors is zero somewhere).
+    if (i + 64 <= n) {
+      auto load = [&](size_t k) {
+        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + k));
+      };
+      __m128i a = load(0), b = load(16), c = load(32), d = load(48);
+      int high = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d)));
+      int zero = 0;
+      if (reject_nul) {
+        __m128i m = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+        zero = _mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128()));
+      }
+      if ((high | zero) == 0) {
+        i += 64;
+        continue;
+      }
+    }
+#endif
+    if (i + 32 <= n) {
+      uint64_t w[4];
+      std::memcpy(w, p + i, 32);
+      uint64_t high = (w[0] | w[1] | w[2] | w[3]) & kHigh;
+      uint64_t zero = 0;
+      if (reject_nul) {
+        for (uint64_t x : w) zero |= (x - kLow) & ~x;
+        zero &= kHigh;
+      }
+      if ((high | zero) == 0) {
+        i += 32;
         continue;
       }
     }
     unsigned c = p[i];
     if (c < 0x80) {
+      if (c == 0 && reject_nul) return false;
       ++i;
       continue;
     }
@@ -80,6 +117,10 @@ bool is_valid_utf8(std::string_view s, bool truncated) {
   return true;
 }
 
+}  // namespace
+
+bool is_valid_utf8(std::string_view s, bool truncated) { return check_text(s, truncated, false); }
+
 ContentKind classify_content(std::span<const std::byte> head, uint64_t size) {
   if (size == 0) return ContentKind::kEmpty;
   std::string_view h = as_chars(head);
@@ -89,8 +130,7 @@ ContentKind classify_content(std::span<const std::byte> head, uint64_t size) {
     return ContentKind::kElf;
   if (h.substr(0, 2) == "#!") return ContentKind::kScript;
   std::string_view sniff = h.substr(0, kSniffBytes);
-  if (sniff.find('\0') != std::string_view::npos) return ContentKind::kBinary;
-  return is_valid_utf8(sniff, size > sniff.size()) ? ContentKind::kText : ContentKind::kBinary;
+  return check_text(sniff, size > sniff.size(), true) ? ContentKind::kText : ContentKind::kBinary;
 }
 
 std::string_view first_line(std::span<const std::byte> head) {

@@ -110,6 +110,20 @@ TEST(ClassifyContentTest, Kinds) {
             ContentKind::kText);  // too short for the magic
 }
 
+TEST(ClassifyContentTest, NulOrInvalidUtf8AnywhereInTheHeadIsBinary) {
+  // Every position of the 64- and 32-byte fast paths and the tail.
+  for (size_t pos = 0; pos < 200; ++pos) {
+    std::string s(200, 'a');
+    s[pos] = '\0';
+    EXPECT_EQ(kind(s), ContentKind::kBinary) << pos;
+    s[pos] = '\xff';
+    EXPECT_EQ(kind(s), ContentKind::kBinary) << pos;
+    s[pos] = '\x7f';
+    EXPECT_EQ(kind(s), ContentKind::kText) << pos;
+  }
+  EXPECT_EQ(kind(std::string(40, 'a') + "\xc3\xa9" + std::string(40, 'b')), ContentKind::kText);
+}
+
 TEST(ClassifyContentTest, OnlyTheFirst8KiBDecideTextVsBinary) {
   std::string s(kSniffBytes, 'a');
   s += std::string("\0\0", 2);

@@ -10,7 +10,9 @@
 
 namespace coroner::scan {
 
-TarReader::TarReader(LayerStream& in) : in_(in), a_(archive_read_new()) {
+void TarReader::Free::operator()(archive* a) const { archive_read_free(a); }
+
+TarReader::TarReader(LayerStream& in) : in_(in), owner_(archive_read_new()), a_(owner_.get()) {
   CORONER_CHECK(a_ != nullptr);
   // Only the tar format and no filters: we decompress ourselves, with ISA-L and libzstd, because
   // libarchive's built-in gzip path (zlib) is ~2.6x slower than ISA-L's inflate, and because the
@@ -21,7 +23,7 @@ TarReader::TarReader(LayerStream& in) : in_(in), a_(archive_read_new()) {
   }
 }
 
-TarReader::~TarReader() { archive_read_free(a_); }
+TarReader::~TarReader() = default;
 
 long TarReader::read_callback(archive* a, void* self, const void** buf) {
   auto* r = static_cast<TarReader*>(self);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,7 +44,12 @@ class TarReader {
   static long read_callback(archive* a, void* self, const void** buf);
   [[noreturn]] void fail(const char* what);
 
+  struct Free {
+    void operator()(archive* a) const;
+  };
+
   LayerStream& in_;
+  std::unique_ptr<archive, Free> owner_;  // owns a_ from its creation, also if open fails
   archive* a_;
   std::exception_ptr stream_error_;
   uint64_t data_offset_ = 0;
