@@ -215,7 +215,8 @@ void render_changes(std::span<const explore::LayerChange> changes, uint32_t laye
   for (const auto& c : changes) ws = std::max(ws, std::to_string(c.size).size());
   for (const auto& c : changes) {
     std::string size = c.regular && c.kind != 'D' ? std::to_string(c.size) : "-";
-    fmt::print("{}  {:>{}}  {}{}\n", c.kind, size, ws, c.path, c.is_dir ? "/" : "");
+    fmt::print("{}  {:>{}}  {}{}\n", c.kind, size, ws, c.path,
+               c.is_dir && c.path != "/" ? "/" : "");
   }
 }
 
