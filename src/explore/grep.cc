@@ -134,7 +134,9 @@ std::vector<GrepFile> grep(const Image& image, const GrepQuery& query,
   }
 
   // Stream each layer once; hardlinked paths share one read.
-  for (auto& [layer, inodes] : by_layer) {
+  for (auto& layer_files : by_layer) {
+    uint32_t layer = layer_files.first;
+    auto& inodes = layer_files.second;  // a plain reference: clang 14 cannot capture bindings
     std::vector<const scan::Entry*> wanted;
     for (const auto& [inode, _] : inodes) wanted.push_back(inode);
     read_entries(image.source(), image.layers()[layer], wanted,
