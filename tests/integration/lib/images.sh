@@ -19,7 +19,7 @@ source "$_CORONER_LIB/dockerd.sh"
 
 CORONER_IMAGES_SRC=${CORONER_IMAGES_SRC:-$(dirname "$_CORONER_LIB")/images}
 # Bump when _build_image_artifacts changes what it makes (part of every image cache key).
-CORONER_IMAGES_RECIPE=1
+CORONER_IMAGES_RECIPE=2
 CORONER_SUITE=bookworm
 CORONER_MIRROR=${CORONER_MIRROR:-http://deb.debian.org/debian}
 # libcap2-bin for setcap (security.capability); docs, man pages and locales left out to keep each
@@ -95,6 +95,17 @@ _build_image_artifacts() {
       cat "$tmp/build.log" >&2
       die "docker build $ref failed"
     }
+  local extra="$CORONER_IMAGES_SRC/$name/extra_layer.py"
+  if [ -f "$extra" ]; then
+    # A crafted last layer (opaque dirs, whiteouts), loaded so that dockerd applies it itself.
+    log "docker load of $ref + the layer of images/$name/extra_layer.py"
+    dk save -o "$tmp/built.tar" "$ref" || die "docker save $ref failed"
+    python3 "$extra" "$tmp/extra.tar" || die "$extra failed"
+    python3 "$_CORONER_LIB/../tools/add_layer.py" "$tmp/built.tar" "$tmp/extra.tar" \
+      "$tmp/full.tar" "$ref" "crafted: images/$name/extra_layer.py" || die "add_layer failed"
+    dk load -q -i "$tmp/full.tar" >/dev/null || die "docker load failed"
+    rm -f "$tmp/built.tar" "$tmp/extra.tar" "$tmp/full.tar"
+  fi
   log "docker save $ref"
   dk save -o "$tmp/save.tar" "$ref" || die "docker save $ref failed"
   log "docker create + export $ref"
