@@ -108,6 +108,7 @@ void configure(CLI::App& app, Options& o) {
   exp->add_option("--layer-map", o.layer_map,
                   "also write path<TAB>layer<TAB>digest<TAB>created_by");
 
+  app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
   app.add_subcommand("help", "show this help");
   app.require_subcommand(1);
 }
@@ -190,6 +191,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   configure(app, o);
   const std::string help = help_text(app);  // before parsing: afterwards it is the subcommand's
   std::vector<std::string> args = lower_args(argc, argv);
+  // diagnose mirrors `docker run` flags and takes "-- ARGS": it parses its own (cli/diagnose.h).
+  if (!args.empty() && args[0] == "diagnose") {
+    Request r;
+    r.command = Command::kDiagnose;
+    r.diagnose_args.assign(args.begin() + 1, args.end());
+    return {std::move(r), "", 0};
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
   try {
     app.parse(args);

@@ -15,7 +15,7 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport };
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose };
 
 // As typed.
 struct Options {
@@ -49,6 +49,7 @@ struct Request {
   bool no_trunc = false;
   std::string output, dir, layer_map;
   std::string help;  // the usage text, for `coroner help`
+  std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
 };
 
 // Throws Error (exit 2) on bad usage. `--version` and `--help` are answered through

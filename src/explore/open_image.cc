@@ -91,6 +91,12 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
   // Scan every layer once, in parallel, keeping the accounts files.
   scan::ScanOptions options;
   options.capture = capture_for_explore;
+  if (request.capture) {
+    options.capture = [&request](std::string_view path, uint64_t size) {
+      return capture_for_explore(path, size) || request.capture(path, size);
+    };
+  }
+  options.capture_scripts_up_to = request.capture_scripts_up_to;
   std::vector<scan::LayerIndex> layers = scan::scan_image(*source, options);
   // Merge.
   return std::make_unique<Image>(std::move(source), std::move(layers));

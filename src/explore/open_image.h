@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ namespace coroner::explore {
 struct ImageRequest {
   std::string ref;
   std::string platform;  // "os/arch[/variant]"; empty: the host's
+  // Files to capture besides the accounts files (diagnose: linux_::capture_paths), and scripts
+  // up to this size (scan::ScanOptions::capture_scripts_up_to).
+  std::function<bool(std::string_view path, uint64_t size)> capture;
+  uint64_t capture_scripts_up_to = 0;
 };
 
 // An opened, scanned and merged image. Not movable: the Tree points into `layers`.

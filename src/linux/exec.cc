@@ -284,6 +284,12 @@ class Sim {
   void shell_not_found(const Launcher& how, const std::string& word, ExecIssue issue);
   ExecIssue issue(std::string rule, std::string path, std::optional<fs::NodeId> node,
                   std::string message, std::string fix);
+  // The program as named, then where it resolved to when that differs (symlinks, PATH).
+  void chain(const std::string& given, fs::NodeId node) {
+    r_.exec_chain.push_back(given);
+    std::string real = tree_.path_of(node);
+    if (real != given) r_.exec_chain.push_back(real);
+  }
   void step(std::string path, std::string what) {
     r_.steps.push_back({std::move(path), std::move(what)});
   }
@@ -314,7 +320,7 @@ ExecIssue Sim::issue(std::string rule, std::string path, std::optional<fs::NodeI
   if (node) i.layer = tree_.node(*node).layer;
   i.message = std::move(message);
   i.fix = std::move(fix);
-  for (const ExecStep& s : r_.steps) i.evidence.push_back(s.path + ": " + s.what);
+  for (const ExecStep& s : r_.steps) i.evidence.push_back(escape(s.path) + ": " + s.what);
   return i;
 }
 
@@ -609,7 +615,7 @@ void Sim::check_workdir_search() {
 void Sim::start_argv() {
   std::optional<Found> f = runc_lookup(r_.argv[0]);
   if (!f) return;
-  r_.exec_chain.push_back(tree_.path_of(f->node));
+  chain(f->exec_path, f->node);
   Launcher how;
   if (!exec_node(f->exec_path, f->node, r_.argv, 0, how)) return;
   check_program_file(r_.argv);
@@ -1185,7 +1191,7 @@ bool Sim::exec_env(const std::string& exec_path, fs::NodeId script, const std::s
     shell_not_found(env_how, prog, issue(rule, real, script, msg, fix));
     return false;
   }
-  r_.exec_chain.push_back(found_path);
+  chain(found_path, *found);
   std::vector<std::string> pargv(words.begin() + static_cast<long>(k), words.end());
   pargv.push_back(exec_path);
   pargv.insert(pargv.end(), rest.begin(), rest.end());
@@ -1249,7 +1255,7 @@ void Sim::follow_handover(const std::string& script_path, fs::NodeId script,
   std::vector<std::string> prog(words.begin() + static_cast<long>(k), words.end());
   std::optional<Found> f = shell_lookup(prog[0], how);
   if (!f) return;
-  r_.exec_chain.push_back(tree_.path_of(f->node));
+  chain(f->exec_path, f->node);
   if (!exec_node(f->exec_path, f->node, prog, 0, how)) return;
   check_program_file(prog);
   std::string b = basename_of(prog[0]);
@@ -1306,7 +1312,7 @@ void Sim::follow_shell_c(const std::vector<std::string>& argv, ShellKind shell) 
   step(argv[0] + " -c", "runs " + quote(prog[0]));
   std::optional<Found> f = shell_lookup(prog[0], how);
   if (!f) return;
-  r_.exec_chain.push_back(tree_.path_of(f->node));
+  chain(f->exec_path, f->node);
   if (!exec_node(f->exec_path, f->node, prog, 0, how)) return;
   check_program_file(prog);
 }
