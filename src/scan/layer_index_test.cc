@@ -366,6 +366,18 @@ TEST(ScanLayerTest, MultiMemberGzipAndMultiFrameZstd) {
   }
 }
 
+TEST(ScanLayerTest, GzipHeaderWithExtraFieldAndNameIsRead) {
+  std::string tar = sample_tar();
+  std::string g = coroner::testing::gzip(tar);
+  // RFC 1952: FLG = FEXTRA | FNAME, then XLEN, the extra field, and a NUL-terminated name, as
+  // gzip(1) and some registries write them; ISA-L's 10-byte header is replaced.
+  std::string header("\x1f\x8b\x08\x0c\0\0\0\0\0\x03", 10);
+  header += std::string("\x04\0AB\0\0", 6) + "layer.tar" + std::string(1, '\0');
+  LayerIndex l = scan(header + g.substr(10) + header + g.substr(10));  // two members
+  EXPECT_EQ(l.uncompressed_bytes, 2 * tar.size());
+  EXPECT_EQ(l.entries.size(), 4u);  // the tar ends at the first end-of-archive marker
+}
+
 TEST(ScanLayerTest, GzipTrailingZerosAreToleratedButGarbageIsNot) {
   std::string tar = sample_tar();
   EXPECT_EQ(scan(coroner::testing::gzip(tar) + std::string(100, '\0')).entries.size(), 4u);
