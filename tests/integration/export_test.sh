@@ -35,7 +35,8 @@ img=$IMAGE_DIR
 dockerd_stop # built (or cached): the daemon is not needed any more
 log "image artifacts ready in $((SECONDS - start)) s: $img ($(sed -n 's/^layers: //p' "$img/meta") layers)"
 
-work=$(make_tmpdir)
+make_tmpdir
+work=$TMP_DIR
 failures=0
 # check NAME A B [treecmp options]: runs one comparison, prints its summary, counts failures.
 check() {

@@ -31,12 +31,11 @@ trap _coroner_run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A fresh temp dir removed at exit (unmounting anything left mounted below it first).
+# Sets TMP_DIR to a fresh temp dir removed at exit (unmounting anything left mounted below it
+# first). Not printed: in a $(...) subshell the cleanup would be registered in the subshell.
 make_tmpdir() {
-  local d
-  d=$(mktemp -d "$CORONER_TMP/cor.XXXXXX")
-  cleanup_push "umount_below '$d'; rm -rf '$d'"
-  printf '%s\n' "$d"
+  TMP_DIR=$(mktemp -d "$CORONER_TMP/cor.XXXXXX")
+  cleanup_push "umount_below '$TMP_DIR'; rm -rf '$TMP_DIR'"
 }
 
 # Lazily unmounts every mount point at or below DIR, deepest first.

@@ -15,9 +15,11 @@ dockerd_start() {
   [ "$(id -u)" -eq 0 ] || die "dockerd_start needs root"
   command -v dockerd >/dev/null || die "dockerd missing (apt-get install docker.io)"
   # Short path: unix socket paths are limited to 108 bytes.
+  dockerd_reap_stale
   DOCKERD_DIR=$(mktemp -d "$CORONER_TMP/dk.XXXXXX")
   local d=$DOCKERD_DIR id=${DOCKERD_DIR##*.}
   mkdir -p "$d/data" "$d/exec" "$d/config"
+  echo $$ >"$d/owner"
   cleanup_push dockerd_stop
   dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/sock" \
     --pidfile "$d/pid" --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
@@ -39,13 +41,31 @@ dockerd_start() {
   log "dockerd $(dk version -f '{{.Server.Version}}') up (pid $DOCKERD_PID) on $DOCKER_HOST"
 }
 
+# Stops the daemons of earlier runs whose shell is gone without cleaning up (killed by a ctest
+# timeout, SIGKILL): each dir $CORONER_TMP/dk.* has the owner shell's pid in "owner".
+dockerd_reap_stale() {
+  local dir owner
+  for dir in "$CORONER_TMP"/dk.??????; do
+    [ -f "$dir/owner" ] || continue
+    owner=$(cat "$dir/owner")
+    kill -0 "$owner" 2>/dev/null && continue
+    log "stopping the daemon left by dead run $owner in $dir"
+    (
+      DOCKERD_DIR=$dir
+      DOCKERD_PID=$(cat "$dir/pid" 2>/dev/null || true)
+      dockerd_stop
+    )
+  done
+}
+
 # Stops the daemon by its pid (TERM, then KILL after 30 s), then removes its containers' mounts
 # and its dirs. Safe to call twice.
 dockerd_stop() {
   [ -n "$DOCKERD_DIR" ] || return 0
-  local d=$DOCKERD_DIR pid
+  local d=$DOCKERD_DIR pid t0=$SECONDS t1
   pid=$(cat "$d/pid" 2>/dev/null || echo "$DOCKERD_PID")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  # Only a dockerd of ours: its command line names our dir (a stale pid may have been reused).
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-root $d/"; then
     kill -TERM "$pid"
     local i
     for ((i = 0; i < 300; i++)); do
@@ -61,13 +81,15 @@ dockerd_stop() {
   # A managed containerd (and shims) whose pidfile is under our exec root, if it outlived dockerd.
   local cpid
   cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
-  if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
+  if [ -n "$cpid" ] && tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null | grep -qF -- "$d/exec/"; then
     kill -TERM "$cpid" 2>/dev/null || true
     sleep 1
     kill -KILL "$cpid" 2>/dev/null || true
   fi
+  t1=$SECONDS
   umount_below "$d"
   rm -rf "$d" || log "could not remove $d"
+  log "dockerd stopped in $((t1 - t0)) s, its dirs removed in $((SECONDS - t1)) s"
   DOCKERD_DIR=""
   DOCKERD_PID=""
   unset DOCKER_HOST

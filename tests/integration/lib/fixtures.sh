@@ -21,7 +21,8 @@ zoo_busybox_base() {
   [ -x "$ZOO_BUSYBOX" ] && file_is_static "$ZOO_BUSYBOX" ||
     die "$ZOO_BUSYBOX is not a static busybox (apt-get install busybox-static)"
   local d applet
-  d=$(make_tmpdir)
+  make_tmpdir
+  d=$TMP_DIR
   mkdir -p "$d/root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home/app,dev,proc,sys}
   cp "$ZOO_BUSYBOX" "$d/root/bin/busybox"
   for applet in $("$ZOO_BUSYBOX" --list-full); do
