@@ -319,6 +319,22 @@ TEST(ScanLayerTest, CapturedFiles) {
   EXPECT_EQ(l.captured.count("etc/other"), 0u);
 }
 
+TEST(ScanLayerTest, CaptureScriptsUpToKeepsSmallScriptsAndExecutableText) {
+  ScanOptions o;
+  o.capture_scripts_up_to = 100;
+  LayerIndex l = scan(LayerBuilder()
+                          .file("entry.sh", "#!/bin/sh\nexec \"$@\"\n", 0755)
+                          .file("noshebang", "echo hi\n", 0755)
+                          .file("readme", "text\n", 0644)
+                          .file("big.sh", "#!/bin/sh\n" + std::string(200, '#'), 0755)
+                          .tar(),
+                      o);
+  EXPECT_EQ(l.captured.at("entry.sh"), "#!/bin/sh\nexec \"$@\"\n");
+  EXPECT_EQ(l.captured.at("noshebang"), "echo hi\n");
+  EXPECT_EQ(l.captured.count("readme"), 0u);
+  EXPECT_EQ(l.captured.count("big.sh"), 0u);
+}
+
 std::string sample_tar() {
   return LayerBuilder()
       .dir("app")
