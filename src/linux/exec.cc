@@ -773,6 +773,13 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
       rule = "path-clobbered", path = cand, culprit = res.node;
       msg = escape(name) + " is at " + cand + " but PATH=" + escape(r_.path_env) +
             " does not list " + std::string(dir);
+      if (r_.path_env.find('$') != std::string::npos) {
+        msg += " (PATH holds a literal \"$\": an ENV that escaped or quoted $PATH)";
+      } else if (r_.path_env.empty() || r_.path_env.back() == ':' || r_.path_env.front() == ':') {
+        msg +=
+            " (an empty entry: `ENV PATH /x:$PATH` where PATH was not set yet, as in a "
+            "scratch-based stage)";
+      }
       fix =
           "ENV PATH=/your/dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "
           "(a literal $PATH or ${PATH} in a later ENV only works if the earlier PATH was set)";
@@ -831,6 +838,7 @@ bool Sim::exec_node(const std::string& exec_path, fs::NodeId node, std::vector<s
   if (std::find(r_.program_nodes.begin(), r_.program_nodes.end(), node) == r_.program_nodes.end()) {
     r_.programs.push_back(real);
     r_.program_nodes.push_back(node);
+    r_.program_args.push_back(argv);
   }
   // execve: a regular file the user may execute (EACCES otherwise, also for directories).
   if (!n.is_regular() || !may(n, user_, 1)) {

@@ -80,6 +80,7 @@ struct ExecResult {
   // program an entrypoint script execs): for the hazard rules (gosu, postgres, capabilities).
   std::vector<std::string> programs;
   std::vector<fs::NodeId> program_nodes;
+  std::vector<std::vector<std::string>> program_args;  // the argv each program receives
   // The user the final program runs as (after gosu/su-exec), when known.
   std::optional<ExecUser> final_user;
 };

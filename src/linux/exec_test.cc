@@ -393,6 +393,19 @@ TEST_F(ExecTest, PathClobbered) {
   EXPECT_TRUE(run().verdict.starts);
 }
 
+TEST_F(ExecTest, PathClobberedByEnvPathWithoutBasePath) {
+  // `ENV PATH /opt/app/bin:$PATH` in a stage whose PATH was unset expands to "/opt/app/bin:".
+  cfg.env = {"PATH=/opt/app/bin:"};
+  cfg.cmd = {"env"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "path-clobbered");
+  EXPECT_NE(r.issues[0].message.find("empty entry"), std::string::npos);
+  cfg.env = {"PATH=/opt/app/bin:$PATH"};
+  r = run();
+  EXPECT_EQ(r.verdict.reason, "path-clobbered");
+  EXPECT_NE(r.issues[0].message.find("literal"), std::string::npos);
+}
+
 TEST_F(ExecTest, EnvOverrideChangesPath) {
   cfg.cmd = {"env"};
   ExecOptions o;

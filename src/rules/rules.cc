@@ -109,10 +109,12 @@ constexpr RuleInfo kRules[] = {
      "a lock file baked into the image under /tmp, /run or /var/lock",
      "delete it in the same RUN step that created it", true},
     {"config-unreadable-by-user", Severity::kWarning, Family::kHazard,
-     "a config file the server reads is not readable by the USER", "chmod/chown it", false},
+     "a config file nginx/postgres/redis reads is not readable by the USER", "chmod/chown it",
+     true},
     {"dir-unwritable-by-user", Severity::kWarning, Family::kHazard,
-     "a directory the server must write (pid, temp, data) is not writable by the USER",
-     "chown the directory to the USER", false},
+     "a path nginx/postgres/redis must write (pid, temp, data, logs; read from their config) "
+     "is not writable by the USER",
+     "chown the directory to the USER", true},
     {"home-missing", Severity::kWarning, Family::kHazard,
      "HOME does not exist or is not writable by the USER",
      "create the home directory (useradd -m) or set HOME", true},
@@ -527,6 +529,224 @@ void healthcheck_missing_binary(Ctx& c) {
   c.out.findings.push_back(std::move(f));
 }
 
+// --- well-known servers: the files they read and the directories they write at start ---------
+
+bool may_read(const fs::Node& n, const linux_::ExecUser& u) {
+  if (u.uid == 0) return true;
+  uint32_t m = n.inode->mode;
+  if (static_cast<int64_t>(n.inode->uid) == u.uid) return m & 0400;
+  bool grp = static_cast<int64_t>(n.inode->gid) == u.gid ||
+             std::find(u.sgids.begin(), u.sgids.end(), n.inode->gid) != u.sgids.end();
+  return grp ? (m & 040) != 0 : (m & 04) != 0;
+}
+
+fs::ResolveResult resolve_for(const Ctx& c, std::string_view path, const linux_::ExecUser& u) {
+  fs::ResolveOptions o;
+  const fs::Tree& t = c.in.root.tree();
+  o.check_dir = [&t, u](fs::NodeId d) {
+    const fs::Node& n = t.node(d);
+    if (u.uid == 0) return true;
+    uint32_t m = n.inode->mode;
+    if (static_cast<int64_t>(n.inode->uid) == u.uid) return (m & 0100) != 0;
+    bool grp = static_cast<int64_t>(n.inode->gid) == u.gid ||
+               std::find(u.sgids.begin(), u.sgids.end(), n.inode->gid) != u.sgids.end();
+    return grp ? (m & 010) != 0 : (m & 01) != 0;
+  };
+  return fs::resolve(t, path, o);
+}
+
+std::string parent_of(std::string_view p) {
+  size_t s = p.rfind('/');
+  if (s == std::string_view::npos || s == 0) return "/";
+  return std::string(p.substr(0, s));
+}
+
+// `file` must be creatable or writable by `u`: an existing file writable, else its directory
+// (or, for a missing directory, the nearest existing ancestor) writable and searchable.
+std::optional<std::string> unwritable(const Ctx& c, const std::string& file,
+                                      const linux_::ExecUser& u, bool is_dir) {
+  const fs::Tree& t = c.in.root.tree();
+  fs::ResolveResult r = resolve_for(c, file, u);
+  if (r.error == fs::ResolveError::kAccess) return r.path + " is not searchable";
+  if (r.ok()) {
+    const fs::Node& n = t.node(*r.node);
+    if (may_write(n, u)) return std::nullopt;
+    return t.path_of(*r.node) + " is not writable";
+  }
+  if (is_dir && r.error == fs::ResolveError::kNoEnt) {
+    // Servers create their own missing temp dirs: the parent must be writable.
+    return unwritable(c, parent_of(file), u, true);
+  }
+  if (r.error != fs::ResolveError::kNoEnt) return std::nullopt;
+  fs::ResolveResult d = resolve_for(c, parent_of(file), u);
+  if (!d.ok())
+    return d.error == fs::ResolveError::kAccess
+               ? std::optional(d.path + " is not searchable")
+               : std::optional(parent_of(file) + " does not exist");
+  if (may_write(t.node(*d.node), u)) return std::nullopt;
+  return t.path_of(*d.node) + " is not writable";
+}
+
+struct ServerNeeds {
+  std::string server;
+  std::vector<std::string> configs;
+  // path, is_dir, the server's own fatal message if it cannot write there ("" = not fatal)
+  std::vector<std::tuple<std::string, bool, std::string>> writes;
+};
+
+// nginx.conf directives as "name arg..." statements (comments dropped, split on ';', '{', '}').
+std::vector<std::vector<std::string>> nginx_statements(std::string_view text) {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> cur;
+  std::string word;
+  bool comment = false;
+  auto flush_word = [&] {
+    if (!word.empty()) cur.push_back(word);
+    word.clear();
+  };
+  for (char ch : text) {
+    if (comment) {
+      comment = ch != '\n';
+      continue;
+    }
+    if (ch == '#') {
+      comment = true;
+      flush_word();
+    } else if (ch == ';' || ch == '{' || ch == '}') {
+      flush_word();
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+      flush_word();
+    } else if (ch != '"' && ch != '\'') {
+      word += ch;
+    }
+  }
+  return out;
+}
+
+ServerNeeds nginx_needs(const Ctx& c, const std::vector<std::string>& argv) {
+  ServerNeeds s{"nginx", {}, {}};
+  std::string conf = "/etc/nginx/nginx.conf";
+  for (size_t i = 1; i + 1 < argv.size(); ++i) {
+    if (argv[i] == "-c") conf = argv[i + 1];
+  }
+  s.configs.push_back(conf);
+  // Compiled-in defaults: nginx.org packages (/var/cache/nginx exists) vs Debian's.
+  const fs::Tree& t = c.in.root.tree();
+  bool org = fs::resolve(t, "/var/cache/nginx").ok();
+  std::string pid = org ? "/var/run/nginx.pid" : "/run/nginx.pid";
+  std::string temp = org ? "/var/cache/nginx/client_temp" : "/var/lib/nginx/body";
+  std::vector<std::string> texts;
+  if (auto text = c.in.root.content(conf)) texts.emplace_back(*text);
+  if (auto d = fs::resolve(t, "/etc/nginx/conf.d"); d.ok()) {
+    for (fs::NodeId k : t.children(*d.node)) {
+      if (auto text = c.in.root.content(k)) texts.emplace_back(*text);
+    }
+  }
+  for (const std::string& text : texts) {
+    for (const auto& st : nginx_statements(text)) {
+      if (st.size() < 2) continue;
+      const std::string& name = st[0];
+      const std::string& arg = st[1];
+      if (name == "pid") pid = arg;
+      if (name == "client_body_temp_path") temp = arg;
+      bool log = name == "error_log" || name == "access_log";
+      if (log && arg.front() == '/' && !starts_with(arg, "/dev/") && !starts_with(arg, "/proc/")) {
+        s.writes.emplace_back(arg, false, "");
+      }
+    }
+  }
+  // ngx_init_cycle creates the temp paths before main() writes the pid file.
+  s.writes.emplace_back(temp, true,
+                        "nginx: [emerg] mkdir() \"" + temp + "\" failed (13: Permission denied)");
+  if (pid != "off") {
+    s.writes.emplace_back(pid, false,
+                          "nginx: [emerg] open() \"" + pid + "\" failed (13: Permission denied)");
+  }
+  return s;
+}
+
+ServerNeeds postgres_needs(const Ctx& c) {
+  ServerNeeds s{"postgres", {}, {}};
+  std::string data = "/var/lib/postgresql/data";
+  for (const std::string& kv : c.in.exec.env) {
+    if (starts_with(kv, "PGDATA=")) data = kv.substr(7);
+  }
+  if (fs::resolve(c.in.root.tree(), data + "/postgresql.conf").ok()) {
+    s.configs.push_back(data + "/postgresql.conf");
+  }
+  s.writes.emplace_back(data, true, "");
+  s.writes.emplace_back("/var/run/postgresql/.s.PGSQL.5432.lock", false,
+                        "FATAL:  could not create lock file "
+                        "\"/var/run/postgresql/.s.PGSQL.5432.lock\": Permission denied");
+  return s;
+}
+
+ServerNeeds redis_needs(const Ctx& c, const std::vector<std::string>& argv) {
+  ServerNeeds s{"redis-server", {}, {}};
+  std::string conf;
+  if (argv.size() >= 2 && argv[1].front() != '-') conf = argv[1];
+  if (conf.empty()) return s;  // no config file: defaults (dir ./, no pidfile)
+  s.configs.push_back(conf);
+  std::optional<std::string_view> text = c.in.root.content(conf);
+  if (!text) return s;
+  for (std::string_view line : split(*text, '\n')) {
+    std::vector<std::string_view> w = split(trim(line), ' ');
+    if (w.size() < 2) continue;
+    std::string arg(trim(w[1]));
+    if (arg.size() >= 2 && arg.front() == '"') arg = arg.substr(1, arg.size() - 2);
+    if (w[0] == "dir" && !arg.empty() && arg.front() == '/') s.writes.emplace_back(arg, true, "");
+    if (w[0] == "pidfile" && !arg.empty() && arg.front() == '/') {
+      s.writes.emplace_back(arg, false, "");
+    }
+    if (w[0] == "logfile" && !arg.empty() && arg.front() == '/') {
+      s.writes.emplace_back(arg, false, "Can't open the log file: Permission denied");
+    }
+  }
+  return s;
+}
+
+void server_files(Ctx& c) {
+  const linux_::ExecResult& e = c.in.exec;
+  const linux_::ExecUser* u = final_user(c);
+  if (!u || u->uid == 0 || !e.verdict.starts) return;
+  for (size_t k = 0; k < e.programs.size(); ++k) {
+    std::string b = basename_of(e.programs[k]);
+    const std::vector<std::string>& argv = e.program_args[k];
+    std::optional<ServerNeeds> needs;
+    if (b == "nginx") needs = nginx_needs(c, argv);
+    if (b == "postgres" || b == "postmaster") needs = postgres_needs(c);
+    if (b == "redis-server") needs = redis_needs(c, argv);
+    if (!needs) continue;
+    std::string who = "uid " + std::to_string(u->uid);
+    for (const std::string& conf : needs->configs) {
+      fs::ResolveResult r = resolve_for(c, conf, *u);
+      if (r.ok() && may_read(c.in.root.tree().node(*r.node), *u)) continue;
+      if (!r.ok() && r.error != fs::ResolveError::kAccess) continue;
+      std::optional<uint32_t> layer;
+      if (auto any = fs::resolve(c.in.root.tree(), conf); any.ok()) layer = layer_of(c, *any.node);
+      Finding f = make(c, "config-unreadable-by-user", conf, layer,
+                       needs->server + " reads " + conf + ", which " + who + " cannot read" +
+                           (r.ok() ? "" : " (" + r.path + " is not searchable)"),
+                       "chmod a+r " + conf + " (or chown it to the USER)");
+      if (c.out.verdict.starts)
+        decide(c, f, needs->server + ": cannot open " + conf + ": Permission denied", 1);
+      c.out.findings.push_back(std::move(f));
+    }
+    for (const auto& [path, is_dir, fatal] : needs->writes) {
+      std::optional<std::string> why = unwritable(c, path, *u, is_dir);
+      if (!why) continue;
+      Finding f = make(c, "dir-unwritable-by-user", path, std::nullopt,
+                       needs->server + " writes " + path + " at start, but " + *why + " for " + who,
+                       "chown the directory to the USER in the Dockerfile (RUN chown -R " +
+                           std::to_string(u->uid) + " " + (is_dir ? path : parent_of(path)) + ")");
+      if (!fatal.empty() && c.out.verdict.starts) decide(c, f, fatal, 1);
+      c.out.findings.push_back(std::move(f));
+    }
+  }
+}
+
 }  // namespace
 
 std::span<const RuleInfo> all_rules() { return kRules; }
@@ -587,6 +807,7 @@ RuleOutput run_rules(const RuleInput& input) {
   stale_files(c);
   home_missing(c);
   healthcheck_missing_binary(c);
+  server_files(c);
   sort_findings(out.findings);
   return out;
 }

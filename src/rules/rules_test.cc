@@ -122,7 +122,7 @@ TEST(RuleTableTest, ListsEveryDesignRuleOnce) {
   for (const RuleInfo& r : all_rules()) EXPECT_TRUE(ids.insert(r.id).second) << r.id;
   EXPECT_EQ(ids.size(), std::size(design));
   for (const char* d : design) EXPECT_NE(find_rule(d), nullptr) << d;
-  EXPECT_FALSE(find_rule("config-unreadable-by-user")->implemented);
+  EXPECT_FALSE(find_rule("kernel-too-old")->implemented);
   EXPECT_TRUE(find_rule("shebang-crlf")->implemented);
 }
 
@@ -260,6 +260,58 @@ TEST_F(RulesTest, HealthcheckMissingBinary) {
   EXPECT_EQ(f->runtimes, kDocker | kPodman);
   b.file("usr/bin/curl", 100, 0755).elf(static_elf());
   EXPECT_EQ(find(run(), "healthcheck-missing-binary"), nullptr);
+}
+
+TEST_F(RulesTest, NginxAsNonRootCannotWriteItsDirs) {
+  b.dir("etc/nginx")
+      .file("etc/nginx/nginx.conf", 0, 0644)
+      .content("worker_processes 1;\nerror_log /var/log/nginx/error.log;\n");
+  b.dir("var")
+      .dir("var/cache")
+      .dir("var/cache/nginx")
+      .dir("var/run")
+      .dir("var/log")
+      .dir("var/log/nginx");
+  b.file("usr/sbin/nginx", 100, 0755).elf(static_elf());
+  info.config.cmd = {"/usr/sbin/nginx", "-g", "daemon off;"};
+  info.config.user = "app";
+  RuleOutput o = run();
+  EXPECT_FALSE(o.verdict.starts);
+  EXPECT_EQ(o.verdict.reason, "dir-unwritable-by-user");
+  EXPECT_EQ(o.verdict.predicted_error,
+            "nginx: [emerg] mkdir() \"/var/cache/nginx/client_temp\" failed (13: Permission "
+            "denied)");
+  int n = 0;
+  for (const Finding& f : o.findings) n += f.rule == "dir-unwritable-by-user";
+  EXPECT_EQ(n, 3);  // error log, temp path, pid file
+}
+
+TEST_F(RulesTest, NginxConfiguredForNonRootIsFine) {
+  b.dir("etc/nginx")
+      .file("etc/nginx/nginx.conf", 0, 0644)
+      .content(
+          "pid /tmp/nginx.pid;\nerror_log /dev/stderr;\n"
+          "http { client_body_temp_path /tmp/client_temp; }\n");
+  b.file("usr/sbin/nginx", 100, 0755).elf(static_elf());
+  info.config.cmd = {"/usr/sbin/nginx"};
+  info.config.user = "app";
+  RuleOutput o = run();
+  EXPECT_EQ(find(o, "dir-unwritable-by-user"), nullptr);
+  EXPECT_EQ(find(o, "config-unreadable-by-user"), nullptr);
+  EXPECT_TRUE(o.verdict.starts);
+}
+
+TEST_F(RulesTest, RedisConfigUnreadable) {
+  b.dir("etc/redis").file("etc/redis/redis.conf", 0, 0600).content("dir /data\n");
+  b.file("usr/bin/redis-server", 100, 0755).elf(static_elf());
+  info.config.cmd = {"redis-server", "/etc/redis/redis.conf"};
+  info.config.user = "app";
+  RuleOutput o = run();
+  const Finding* f = find(o, "config-unreadable-by-user");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/etc/redis/redis.conf");
+  info.config.user = "";
+  EXPECT_EQ(find(run(), "config-unreadable-by-user"), nullptr);  // root reads anything
 }
 
 TEST(SortFindingsTest, SeverityThenRuleThenPathThenLayer) {
