@@ -358,6 +358,22 @@ TEST_F(CliTest, ExportDirNeverWritesOutsideDir) {
   EXPECT_EQ(listing, expected);
 }
 
+TEST_F(CliTest, HostileNamesAreEscapedInTextAndRawInJson) {
+  LayerBuilder l0;
+  l0.file("bad\x1b[2Jname", "a\x1b[31mb\tc\n");
+  std::string archive = (*dir_ / "names.tar").string();
+  write_docker_archive(archive, {l0.tar()});
+  std::string img = "docker-archive:" + archive;
+  EXPECT_EQ(run({"ls", img}).out, "bad\\x1b[2Jname\n");
+  EXPECT_EQ(run({"grep", "b", img}).out, "/bad\\x1b[2Jname:1:a\\x1b[31mb\tc\n");
+  EXPECT_NE(run({"find", img, "-type", "f", "--json"}).out.find(R"("path":"/bad\u001b[2Jname")"),
+            std::string::npos);
+  Outcome r = run({"cat", img, "/bad\x1b[2Jname/x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "coroner: /bad\\x1b[2Jname/x: not a directory in the image (at /bad\\x1b[2Jname)\n");
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   Outcome r = run({"find", image(), "-size", "12q"});
   EXPECT_EQ(r.exit_code, 2);

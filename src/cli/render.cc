@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "explore/mode.h"
 
 namespace coroner::cli {
@@ -17,6 +18,23 @@ void print_json(const json& j, FILE* out = stdout) {
   std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
   s += '\n';
   std::fwrite(s.data(), 1, s.size(), out);
+}
+
+// Names come from the image: in text output every control byte and invalid UTF-8 is escaped
+// (base/text.h), so a file name cannot drive the terminal. JSON carries them as they are.
+std::string shown(std::string_view s) { return escape(s, SIZE_MAX); }
+
+// A text line of a file (grep): tabs kept, other control bytes escaped.
+std::string shown_line(std::string_view s) {
+  std::string out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != '\t') continue;
+    out += escape(s.substr(start, i - start), SIZE_MAX);
+    if (i < s.size()) out += '\t';
+    start = i + 1;
+  }
+  return out;
 }
 
 std::string octal_mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
@@ -51,9 +69,9 @@ void print_long(const std::vector<explore::FileInfo>& entries, const explore::Im
     ws = std::max(ws, std::to_string(f.size).size());
   }
   for (const auto& f : entries) {
-    std::string name = f.name;
-    if (f.type == scan::FileType::kSymlink) name += " -> " + f.link;
-    if (f.hardlink) name += " => " + f.link;
+    std::string name = shown(f.name);
+    if (f.type == scan::FileType::kSymlink) name += " -> " + shown(f.link);
+    if (f.hardlink) name += " => " + shown(f.link);
     fmt::print("{} {:<{}} {:<{}} {:>{}} {} {:>2} {} {}\n", explore::mode_string(f.type, f.mode),
                owner(f.user, f.uid), wu, owner(f.group, f.gid), wg, f.size, ws,
                format_time(f.mtime), f.layer, image.short_digest(f.layer), name);
@@ -100,12 +118,12 @@ void render_ls(std::span<const explore::Listing> listings, bool long_format, boo
       }
       continue;
     }
-    if (headers) fmt::print("{}{}:\n", i ? "\n" : "", l.dir);
+    if (headers) fmt::print("{}{}:\n", i ? "\n" : "", shown(l.dir));
     if (long_format) {
       print_long(l.entries, image);
       continue;
     }
-    for (const auto& f : l.entries) fmt::print("{}\n", l.is_dir ? f.name : f.path);
+    for (const auto& f : l.entries) fmt::print("{}\n", shown(l.is_dir ? f.name : f.path));
   }
 }
 
@@ -114,7 +132,7 @@ void render_find(std::span<const explore::FileInfo> files, bool json_out) {
     if (json_out) {
       print_json(file_json(f));
     } else {
-      fmt::print("{}\n", f.path);
+      fmt::print("{}\n", shown(f.path));
     }
   }
 }
@@ -140,11 +158,13 @@ void render_grep(std::span<const explore::GrepFile> files, const explore::GrepQu
       continue;
     }
     if (q.files_only) {
-      fmt::print("{}\n", f.path);
+      fmt::print("{}\n", shown(f.path));
     } else if (q.count) {
-      fmt::print("{}:{}\n", f.path, f.count);
+      fmt::print("{}:{}\n", shown(f.path), f.count);
     } else {
-      for (const auto& [line, text] : f.lines) fmt::print("{}:{}:{}\n", f.path, line, text);
+      for (const auto& [line, text] : f.lines) {
+        fmt::print("{}:{}:{}\n", shown(f.path), line, shown_line(text));
+      }
     }
   }
 }
@@ -187,6 +207,7 @@ void render_history(std::span<const explore::HistoryRow> rows, const explore::Im
     }
     std::string created_by = r.created_by;
     std::replace(created_by.begin(), created_by.end(), '\n', ' ');
+    created_by = shown_line(created_by);
     if (width > line.size() + 3 && line.size() + created_by.size() > width) {
       created_by = created_by.substr(0, width - line.size() - 3) + "...";
     }
@@ -215,7 +236,7 @@ void render_changes(std::span<const explore::LayerChange> changes, uint32_t laye
   for (const auto& c : changes) ws = std::max(ws, std::to_string(c.size).size());
   for (const auto& c : changes) {
     std::string size = c.regular && c.kind != 'D' ? std::to_string(c.size) : "-";
-    fmt::print("{}  {:>{}}  {}{}\n", c.kind, size, ws, c.path,
+    fmt::print("{}  {:>{}}  {}{}\n", c.kind, size, ws, shown(c.path),
                c.is_dir && c.path != "/" ? "/" : "");
   }
 }
