@@ -66,6 +66,7 @@ std::string Image::layer_digest(uint32_t i) const {
 
 std::string Image::short_digest(uint32_t i) const {
   std::string d = layer_digest(i);
+  if (d.empty()) return "-";  // a folder (rootfs:DIR) has no digest
   size_t colon = d.find(':');
   if (colon != std::string::npos) d = d.substr(colon + 1);
   return d.substr(0, 12);

@@ -41,7 +41,8 @@ class Image {
   const fs::Tree& tree() const { return tree_; }
   const Accounts& accounts() const { return accounts_; }
 
-  // "sha256:…" of layer `i` (the blob digest, else the diff_id), and its first 12 hex digits.
+  // "sha256:…" of layer `i` (the blob digest, else the diff_id), and its first 12 hex digits
+  // ("-" when the layer has no digest, as a rootfs:DIR folder).
   std::string layer_digest(uint32_t i) const;
   std::string short_digest(uint32_t i) const;
   // The history step that created layer `i` ("" when the image has no history for it).
