@@ -35,7 +35,20 @@ trap 'exit 143' TERM
 # first). Not printed: in a $(...) subshell the cleanup would be registered in the subshell.
 make_tmpdir() {
   TMP_DIR=$(mktemp -d "$CORONER_TMP/cor.XXXXXX")
-  cleanup_push "umount_below '$TMP_DIR'; rm -rf '$TMP_DIR'"
+  cleanup_push "umount_below '$TMP_DIR'; remove_in_background '$TMP_DIR'"
+}
+
+# Renames DIR to $CORONER_TMP/cor-trash.* and removes it in the background: hundreds of MB of
+# unpacked roots take tens of seconds to delete on a busy disk, and nothing waits for that.
+# Trash that a killed run left is removed by the next call.
+remove_in_background() {
+  local dir=$1 trash t
+  trash=$(mktemp -u "$CORONER_TMP/cor-trash.XXXXXX")
+  mv "$dir" "$trash" 2>/dev/null || trash=$dir
+  for t in "$trash" "$CORONER_TMP"/cor-trash.??????; do
+    [ -d "$t" ] && (setsid rm -rf "$t" </dev/null >/dev/null 2>&1 &)
+  done
+  return 0
 }
 
 # Lazily unmounts every mount point at or below DIR, deepest first.

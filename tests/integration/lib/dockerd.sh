@@ -45,6 +45,9 @@ dockerd_start() {
 # timeout, SIGKILL): each dir $CORONER_TMP/dk.* has the owner shell's pid in "owner".
 dockerd_reap_stale() {
   local dir owner
+  for dir in "$CORONER_TMP"/dk-trash.??????; do
+    [ -d "$dir" ] && (setsid rm -rf "$dir" </dev/null >/dev/null 2>&1 &)
+  done
   for dir in "$CORONER_TMP"/dk.??????; do
     [ -f "$dir/owner" ] || continue
     owner=$(cat "$dir/owner")
@@ -62,7 +65,7 @@ dockerd_reap_stale() {
 # and its dirs. Safe to call twice.
 dockerd_stop() {
   [ -n "$DOCKERD_DIR" ] || return 0
-  local d=$DOCKERD_DIR pid t0=$SECONDS t1
+  local d=$DOCKERD_DIR pid t0=$SECONDS
   pid=$(cat "$d/pid" 2>/dev/null || echo "$DOCKERD_PID")
   # Only a dockerd of ours: its command line names our dir (a stale pid may have been reused).
   if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-root $d/"; then
@@ -86,10 +89,17 @@ dockerd_stop() {
     sleep 1
     kill -KILL "$cpid" 2>/dev/null || true
   fi
-  t1=$SECONDS
   umount_below "$d"
-  rm -rf "$d" || log "could not remove $d"
-  log "dockerd stopped in $((t1 - t0)) s, its dirs removed in $((SECONDS - t1)) s"
+  # vfs leaves a full copy of the root per layer and per build container: removing ~2 GB of
+  # small files takes minutes on a busy disk, so the dir is renamed away at once and removed in
+  # the background (a later dockerd_start removes any trash a killed run left).
+  local trash="$CORONER_TMP/dk-trash.${d##*.}"
+  if mv "$d" "$trash" 2>/dev/null; then
+    (setsid rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
+  else
+    rm -rf "$d" || log "could not remove $d"
+  fi
+  log "dockerd stopped in $((SECONDS - t0)) s"
   DOCKERD_DIR=""
   DOCKERD_PID=""
   unset DOCKER_HOST
