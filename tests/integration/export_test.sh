@@ -71,13 +71,14 @@ else
   "$coroner" --version >/dev/null 2>&1 || log "note: $coroner --version failed"
   # run NAME COMMAND...: a coroner export; its failure is a test failure, never a skip.
   run() {
-    local name=$1 t=$SECONDS
+    local name=$1 t=$SECONDS rc=0
     shift
-    if "$@" >"$work/$name.log" 2>&1; then
+    "$@" >"$work/$name.log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
       log "$name: $((SECONDS - t)) s"
       return 0
     fi
-    echo "FAIL $name: $* exited $?" >&2
+    echo "FAIL $name: $* exited $rc" >&2
     sed 's/^/    /' "$work/$name.log" >&2
     failures=$((failures + 1))
     return 1
