@@ -1139,7 +1139,8 @@ bool Sim::exec_env(const std::string& exec_path, fs::NodeId script, const std::s
   std::string real = tree_.path_of(script);
   std::vector<std::string> words;
   if (starts_with(arg, "-S")) {
-    for (std::string_view w : split(arg.substr(2), ' ')) {
+    std::string s_arg = arg.substr(2);  // split() returns views: keep the string alive
+    for (std::string_view w : split(s_arg, ' ')) {
       if (!w.empty()) words.emplace_back(w);
     }
   } else {
