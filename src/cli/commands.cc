@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/text.h"
 #include "cli/diagnose.h"
+#include "cli/ldd.h"
 #include "cli/render.h"
 #include "explore/content.h"
 #include "explore/export.h"
@@ -115,7 +116,7 @@ CommandResult run_export(const Request& r) {
   return {0, std::move(warnings)};
 }
 
-constexpr std::array<CommandDef, 8> kCommands{{
+constexpr std::array<CommandDef, 9> kCommands{{
     {Command::kHelp, "help", run_help},
     {Command::kLs, "ls", run_ls},
     {Command::kFind, "find", run_find},
@@ -124,6 +125,7 @@ constexpr std::array<CommandDef, 8> kCommands{{
     {Command::kLayers, "layers", run_layers},
     {Command::kExport, "export", run_export},
     {Command::kDiagnose, "diagnose", run_diagnose},
+    {Command::kLdd, "ldd", run_ldd},
 }};
 
 }  // namespace

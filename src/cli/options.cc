@@ -109,6 +109,7 @@ void configure(CLI::App& app, Options& o) {
                   "also write path<TAB>layer<TAB>digest<TAB>created_by");
 
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
+  app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
   app.add_subcommand("help", "show this help");
   app.require_subcommand(1);
 }
@@ -196,6 +197,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     Request r;
     r.command = Command::kDiagnose;
     r.diagnose_args.assign(args.begin() + 1, args.end());
+    return {std::move(r), "", 0};
+  }
+  if (!args.empty() && args[0] == "ldd") {
+    Request r;
+    r.command = Command::kLdd;
+    r.ldd_args.assign(args.begin() + 1, args.end());
     return {std::move(r), "", 0};
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order

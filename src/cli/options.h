@@ -15,7 +15,7 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose };
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd };
 
 // As typed.
 struct Options {
@@ -50,6 +50,8 @@ struct Request {
   std::string output, dir, layer_map;
   std::string help;  // the usage text, for `coroner help`
   std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
+  // ldd parses its own flags (cli/ldd.h).
+  std::vector<std::string> ldd_args;
 };
 
 // Throws Error (exit 2) on bad usage. `--version` and `--help` are answered through
