@@ -892,6 +892,17 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
     kernel_error(how, exec_path, "exec format error", std::move(i));
     return false;
   }
+  // ARM: the variant decides the float ABI (v5 = armel, soft-float; v6/v7 = hard-float,
+  // ld-linux-armhf.so.3). A hard-float binary (EF_ARM_ABI_FLOAT_HARD, 0x400) on an armel
+  // platform uses VFP registers the ABI does not have.
+  if (goarch_ == "arm" && e.e_machine == 40 && variant_ == "v5" && (e.e_flags & 0x400)) {
+    ExecIssue i = issue("elf-arch-mismatch", real, node,
+                        real + " is an ARM hard-float (armhf) binary but the image platform is " +
+                            platform_text() + " (armel, soft-float)",
+                        "build for linux/arm/v5 (arm-linux-gnueabi) or use a linux/arm/v7 image");
+    kernel_error(how, exec_path, "exec format error", std::move(i));
+    return false;
+  }
   if (!e.interp) return true;  // static or static-pie: no loader involved
   // PT_INTERP: opened by the kernel (open_exec) with the process's credentials.
   fs::ResolveResult res = resolve_as_user(*e.interp);

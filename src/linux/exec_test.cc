@@ -591,6 +591,22 @@ TEST_F(ExecTest, ElfArchMismatch) {
   EXPECT_TRUE(run().verdict.starts);
 }
 
+TEST_F(ExecTest, ArmHardFloatBinaryOnArmel) {
+  b = testing::TreeBuilder();
+  elf::ElfInfo arm = static_elf(40);
+  arm.ei_class = 1;
+  arm.e_flags = 0x05000400;  // EABI5, hard-float
+  b.dir("app").file("app/server", 100, 0755).elf(arm);
+  cfg.architecture = "arm";
+  cfg.variant = "v5";
+  cfg.cmd = {"/app/server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "elf-arch-mismatch");
+  EXPECT_NE(r.issues[0].message.find("hard-float"), std::string::npos);
+  cfg.variant = "v7";
+  EXPECT_TRUE(run().verdict.starts);
+}
+
 TEST_F(ExecTest, GlibcBinaryOnMusl) {
   b = testing::TreeBuilder();
   b.dir("lib").file("lib/ld-musl-x86_64.so.1", 100, 0755).elf(static_elf());
