@@ -103,6 +103,8 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
                  "warning, never")
       ->check(CLI::IsMember({"error", "warning", "never"}));
   app.add_option("--platform", d.platform, "os/arch[/variant] of a multi-platform image");
+  app.add_option("--via", d.via, "docker-daemon: read the layers by save (default) or export")
+      ->check(CLI::IsMember({"save", "export"}));
   std::vector<std::string> reversed(before.rbegin(), before.rend());
   try {
     app.parse(reversed);
@@ -138,6 +140,7 @@ CommandResult run_diagnose(const Request& request) {
   auto start = std::chrono::steady_clock::now();
   // Open the source, scan the layers (capturing what the simulations read), merge.
   explore::ImageRequest ir{d.image, d.platform};
+  ir.via = d.via;
   ir.capture = linux_::capture_paths;
   ir.capture_scripts_up_to = kScriptCapture;
   std::unique_ptr<explore::Image> image = explore::open_image(ir);

@@ -14,6 +14,7 @@ namespace coroner::cli {
 
 struct DiagnoseRequest {
   std::string image, platform;
+  std::string via;  // docker-daemon: save | export
   std::optional<std::string> entrypoint, user, workdir;
   std::vector<std::string> env;
   std::optional<std::vector<std::string>> args;  // after IMAGE or "--": replace CMD

@@ -52,6 +52,8 @@ std::vector<std::string> lower_args(int argc, const char* const* argv) {
 void add_common(CLI::App& cmd, Options& o) {
   cmd.add_flag("--json", o.json, "JSON output (see `coroner help`)");
   cmd.add_option("--platform", o.platform, "os/arch[/variant] to pick from a multi-platform image");
+  cmd.add_option("--via", o.via, "docker-daemon: read the layers by save (default) or export")
+      ->check(CLI::IsMember({"save", "export"}));
 }
 
 void configure(CLI::App& app, Options& o) {
@@ -155,6 +157,7 @@ Request make_request(const Options& o) {
   Request r;
   r.json = o.json;
   r.image = {o.image, o.platform};
+  r.image.via = o.via;
   if (!o.paths.empty()) r.path = o.paths[0];
   r.paths = o.paths;
   r.long_format = o.long_format;

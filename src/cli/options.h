@@ -22,6 +22,7 @@ struct Options {
   std::string command;
   bool json = false;
   std::string platform;
+  std::string via;  // docker-daemon: save | export
   std::string image;
   std::string pattern;                          // grep
   std::vector<std::string> paths;               // ls, find, cat: at most one; grep: any

@@ -88,6 +88,7 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
   // Open the source: manifest, config, layer descriptors.
   image::OpenOptions open;
   open.platform = request.platform;
+  open.via = request.via;
   std::unique_ptr<image::ImageSource> source = image::open_source(ref, open);
   // Scan every layer once, in parallel, keeping the accounts files.
   scan::ScanOptions options;

@@ -21,6 +21,7 @@ namespace coroner::explore {
 struct ImageRequest {
   std::string ref;
   std::string platform;  // "os/arch[/variant]"; empty: the host's
+  std::string via;       // docker-daemon: "save" (default) or "export" (image::OpenOptions::via)
   // Files to capture besides the accounts files (diagnose: linux_::capture_paths), and scripts
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;

@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "image/archive_source.h"
+#include "image/engine_source.h"
 #include "image/manifest.h"
 
 namespace coroner::image {
@@ -24,6 +25,7 @@ std::unique_ptr<ImageSource> open_source(const Ref& ref, const OpenOptions& opti
       return open_rootfs(ref);
     case Transport::kDockerDaemon:
     case Transport::kContainer:
+      return open_engine_source(ref, options);
     case Transport::kRegistry:
       break;
   }

@@ -53,6 +53,23 @@ struct LayerDesc {
   uint64_t size = 0;       // blob size from the manifest; 0 when unknown
 };
 
+// container: only (engine_source.cc): what the daemon knows about the container, from
+// /containers/{id}/json, /logs and /changes.
+struct ContainerState {
+  std::string id, name;          // full id; name without the leading "/"
+  std::string image, image_id;   // Config.Image as given at create, and the image's id
+  std::string status;            // State.Status: created, running, exited, restarting, dead...
+  int exit_code = 0;
+  std::string error;  // State.Error (e.g. the runtime's exec error)
+  bool oom_killed = false;
+  bool restarting = false;
+  std::string started_at, finished_at;  // RFC 3339 as the daemon wrote them
+  int restart_count = 0;
+  bool tty = false;
+  std::vector<std::string> log_tail;  // last lines of stdout and stderr, interleaved
+  std::vector<std::pair<char, std::string>> changes;  // 'A', 'C' or 'D' and the path
+};
+
 struct ImageInfo {
   std::string ref;       // as the user gave it
   std::string digest;    // manifest digest, when there is one
@@ -61,6 +78,7 @@ struct ImageInfo {
   bool has_config = false;         // false for flat tars and folders: no history, no entrypoint
   std::vector<LayerDesc> layers;   // bottom first
   std::vector<std::string> notes;  // what the source could not do or skipped, for the user
+  std::optional<ContainerState> container;  // set by the container: source only
 };
 
 class ImageSource {
@@ -79,6 +97,9 @@ class ImageSource {
 struct OpenOptions {
   std::string platform;  // "os/arch[/variant]" for multi-platform indexes; empty: the host's
   int stdin_fd = 0;      // where "-" reads from (tests pass a pipe)
+  // docker-daemon: how the layers are read: "" or "save" (GET /images/{name}/get, the layers
+  // as built), "export" (a created, never started container's flat export).
+  std::string via;
 };
 
 // Opens the image a reference names: reads and verifies the manifest and config (small blobs,

@@ -1,0 +1,755 @@
+// docker-daemon: and container: over engine.h. The docker-daemon: layers come from
+// GET /images/{id}/get (a docker save tar), spooled to an unlinked temporary file and read by
+// the docker-archive reader; with via "export" from a container that is created (never started)
+// and exported as one flat tar, teed into a spool file so that later reads (cat, grep) need no
+// second export. That container is removed at the end of the export, when the source is
+// destroyed, or from a SIGINT/SIGTERM/SIGHUP handler that sends the DELETE itself.
+#include "image/engine_source.h"
+
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/text.h"
+#include "image/archive_source.h"
+#include "image/blob_store.h"
+#include "image/manifest.h"
+#include "image/unique_fd.h"
+
+namespace coroner::image {
+namespace {
+
+using json = nlohmann::json;
+using engine::Client;
+using engine::Response;
+
+constexpr size_t kLogTail = 50;
+
+json parse_json(std::string_view text, std::string_view what) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw Error(std::string(what) + ": the daemon's answer is not JSON");
+  return j;
+}
+
+std::string str_field(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return {};
+  return j[key].get<std::string>();
+}
+
+int64_t int_field(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return 0;
+  return j[key].get<int64_t>();
+}
+
+bool bool_field(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+}
+
+json get_ok(Client& c, const std::string& path, std::string_view what) {
+  Response r = c.get(path);
+  if (r.status != 200) throw Error(std::string(what) + ": " + engine::error_message(r));
+  return parse_json(r.body, what);
+}
+
+std::vector<std::string> ids_of(const json& list) {
+  std::vector<std::string> ids;
+  if (!list.is_array()) return ids;
+  for (const json& e : list) {
+    std::string id = str_field(e, "Id");
+    if (!id.empty()) ids.push_back(id);
+  }
+  return ids;
+}
+
+bool maybe_short_id(std::string_view name) {
+  return !name.empty() && name.size() < 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+struct Inspected {
+  std::string id;
+  std::string body;
+};
+
+Inspected inspect_image(Client& c, const std::string& name) {
+  Response r = c.get("/images/" + engine::url_escape(name) + "/json");
+  std::vector<std::string> listed;
+  if (r.status != 200 && maybe_short_id(name))
+    listed = ids_of(get_ok(c, "/images/json?all=1", "image list"));
+  return {resolve_id("image", name, r, listed), std::move(r.body)};
+}
+
+Inspected inspect_container(Client& c, const std::string& name) {
+  Response r = c.get("/containers/" + engine::url_escape(name) + "/json");
+  std::vector<std::string> listed;
+  if (r.status != 200 && maybe_short_id(name)) {
+    std::string filter = "{\"id\":[\"" + name + "\"]}";
+    listed = ids_of(get_ok(c, "/containers/json?all=1&filters=" + engine::url_escape(filter),
+                           "container list"));
+  }
+  return {resolve_id("container", name, r, listed), std::move(r.body)};
+}
+
+// RFC 3339 of a Unix time (the history endpoint gives seconds).
+std::string rfc3339(int64_t t) {
+  if (t <= 0) return {};
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Dockerfile instructions that change only the config (no layer), as the legacy builder
+// ("/bin/sh -c #(nop)  ENV A=1") and BuildKit ("ENV A=1") write them in created_by.
+bool is_metadata_step(std::string_view created_by) {
+  std::string_view s = trim(created_by);
+  for (std::string_view p : {std::string_view("/bin/sh -c #(nop)"), std::string_view("#(nop)")}) {
+    if (starts_with(s, p)) s = trim(s.substr(p.size()));
+  }
+  static constexpr std::string_view kWords[] = {
+      "ENV", "CMD",         "ENTRYPOINT", "LABEL", "EXPOSE", "USER",    "WORKDIR",
+      "ARG", "HEALTHCHECK", "STOPSIGNAL", "SHELL", "VOLUME", "ONBUILD", "MAINTAINER"};
+  std::string_view word = s.substr(0, s.find(' '));
+  return std::find(std::begin(kWords), std::end(kWords), word) != std::end(kWords);
+}
+
+json history_to_config(const json& history, std::vector<std::string>& notes, size_t layers) {
+  json out = json::array();
+  if (!history.is_array()) return out;
+  size_t non_empty = 0;
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {  // oldest first
+    const json& h = *it;
+    json e = json::object();
+    std::string created = rfc3339(int_field(h, "Created"));
+    if (!created.empty()) e["created"] = created;
+    std::string by = str_field(h, "CreatedBy");
+    if (!by.empty()) e["created_by"] = by;
+    std::string comment = str_field(h, "Comment");
+    if (!comment.empty()) e["comment"] = comment;
+    bool empty = int_field(h, "Size") == 0 && is_metadata_step(by);
+    if (empty) e["empty_layer"] = true;
+    non_empty += empty ? 0 : 1;
+    out.push_back(std::move(e));
+  }
+  if (non_empty != layers) {
+    notes.push_back("history: " + std::to_string(non_empty) + " steps look like layers for " +
+                    std::to_string(layers) +
+                    " layers (the Engine API does not mark empty steps), so steps may be "
+                    "matched to the wrong layers");
+  }
+  return out;
+}
+
+// The fields of an inspect (image or container) as an OCI image config document.
+json config_document(const json& inspect, const json& image_inspect) {
+  json doc = json::object();
+  const json& src = image_inspect.is_object() ? image_inspect : inspect;
+  std::string os = str_field(src, "Os");
+  if (os.empty()) os = str_field(inspect, "Platform");
+  if (!os.empty()) doc["os"] = os;
+  std::string arch = str_field(src, "Architecture");
+  if (!arch.empty()) doc["architecture"] = arch;
+  std::string variant = str_field(src, "Variant");
+  if (!variant.empty()) doc["variant"] = variant;
+  if (inspect.contains("Config") && inspect["Config"].is_object())
+    doc["config"] = inspect["Config"];
+  return doc;
+}
+
+// --- spool ---------------------------------------------------------------------------------
+
+void write_all(int fd, const std::byte* p, size_t n, uint64_t at, const std::string& what) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw Error(what + ": temporary file: " + std::strerror(errno));
+    p += w;
+    at += static_cast<uint64_t>(w);
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// Copies a stream into `fd` from offset 0; returns the bytes written.
+uint64_t spool_stream(ByteStream& in, int fd, const std::string& what) {
+  std::vector<std::byte> buf(1 << 20);
+  uint64_t total = 0;
+  for (;;) {
+    size_t n = in.read(buf);
+    if (n == 0) return total;
+    write_all(fd, buf.data(), n, total, what);
+    total += n;
+  }
+}
+
+// A stream read once, whose bytes are kept in a spool file as they are read, so that any
+// number of streams can read them again (the stdin source does the same). `on_end` runs once
+// when the input ends.
+class TeeSpool {
+ public:
+  TeeSpool(std::function<std::unique_ptr<ByteStream>()> open, std::function<void()> on_end,
+           std::string name)
+      : open_(std::move(open)),
+        on_end_(std::move(on_end)),
+        name_(std::move(name)),
+        spool_(make_spool_file()) {}
+
+  size_t read_at(uint64_t pos, std::span<std::byte> buf) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (pos >= spooled_ && !eof_) pull();
+    if (pos >= spooled_ || buf.empty()) return 0;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), spooled_ - pos));
+    for (;;) {
+      ssize_t n = ::pread(spool_.get(), buf.data(), want, static_cast<off_t>(pos));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error(name_ + ": temporary file: " + std::strerror(errno));
+      return static_cast<size_t>(n);
+    }
+  }
+  void drain() {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!eof_) pull();
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  // Requires: mu_ held.
+  void pull() {
+    if (!in_) in_ = open_();
+    std::byte buf[256 * 1024];
+    size_t n = in_->read(buf);
+    if (n == 0) {
+      eof_ = true;
+      in_.reset();
+      if (on_end_) on_end_();
+      return;
+    }
+    write_all(spool_.get(), buf, n, spooled_, name_);
+    spooled_ += n;
+  }
+
+  std::mutex mu_;
+  std::function<std::unique_ptr<ByteStream>()> open_;
+  std::function<void()> on_end_;
+  std::string name_;
+  detail::UniqueFd spool_;
+  std::unique_ptr<ByteStream> in_;
+  uint64_t spooled_ = 0;
+  bool eof_ = false;
+};
+
+class TeeStream : public ByteStream {
+ public:
+  explicit TeeStream(TeeSpool& spool) : spool_(spool) {}
+  size_t read(std::span<std::byte> buf) override {
+    size_t n = spool_.read_at(pos_, buf);
+    pos_ += n;
+    return n;
+  }
+  std::string name() const override { return spool_.name(); }
+
+ private:
+  TeeSpool& spool_;
+  uint64_t pos_ = 0;
+};
+
+// --- removing the temporary container, also on a signal --------------------------------------
+
+// What the handler needs, prepared before the container exists: the handler may only use
+// async-signal-safe calls (socket, connect, write, read, close, sigaction, raise).
+struct SignalCleanup {
+  std::atomic<bool> armed{false};
+  bool raw = false;
+  char request[1024] = {0};
+  size_t request_len = 0;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  int family = AF_UNIX;
+  struct sigaction old_int {
+  }, old_term{}, old_hup{};
+};
+SignalCleanup g_cleanup;
+
+void raw_delete() {
+  int fd = ::socket(g_cleanup.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&g_cleanup.addr), g_cleanup.addr_len) == 0) {
+    size_t done = 0;
+    while (done < g_cleanup.request_len) {
+      ssize_t w = ::send(fd, g_cleanup.request + done, g_cleanup.request_len - done, MSG_NOSIGNAL);
+      if (w <= 0) break;
+      done += static_cast<size_t>(w);
+    }
+    // The daemon answers once the container is gone ("Connection: close" ends the reply).
+    char buf[512];
+    while (::read(fd, buf, sizeof buf) > 0) {
+    }
+  }
+  ::close(fd);
+}
+
+const struct sigaction* old_action(int sig) {
+  if (sig == SIGINT) return &g_cleanup.old_int;
+  if (sig == SIGTERM) return &g_cleanup.old_term;
+  return &g_cleanup.old_hup;
+}
+
+void on_fatal_signal(int sig) {
+  int saved = errno;
+  if (g_cleanup.armed.exchange(false)) {
+    if (!g_cleanup.raw) {
+      // TLS: no raw request; stop the transfers, and the guard removes it and re-raises.
+      engine::set_interrupt_signal(sig);
+      errno = saved;
+      return;
+    }
+    raw_delete();
+  }
+  ::sigaction(sig, old_action(sig), nullptr);
+  ::raise(sig);
+  errno = saved;
+}
+
+void prepare_raw(Client& client, const std::string& path) {
+  auto req = client.raw_request("DELETE", path);
+  g_cleanup.raw = false;
+  if (!req || req->size() >= sizeof g_cleanup.request) return;
+  const engine::Endpoint& e = client.endpoint();
+  if (e.kind == engine::Endpoint::Kind::kUnix) {
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    if (e.address.size() >= sizeof un.sun_path) return;
+    std::memcpy(un.sun_path, e.address.c_str(), e.address.size() + 1);
+    std::memcpy(&g_cleanup.addr, &un, sizeof un);
+    g_cleanup.addr_len = sizeof un;
+    g_cleanup.family = AF_UNIX;
+  } else {
+    std::string host = e.address.substr(0, e.address.rfind(':'));
+    std::string port = e.address.substr(e.address.rfind(':') + 1);
+    if (starts_with(host, "[")) host = host.substr(1, host.size() - 2);
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) return;
+    std::memcpy(&g_cleanup.addr, res->ai_addr, res->ai_addrlen);
+    g_cleanup.addr_len = res->ai_addrlen;
+    g_cleanup.family = res->ai_family;
+    ::freeaddrinfo(res);
+  }
+  std::memcpy(g_cleanup.request, req->data(), req->size());
+  g_cleanup.request_len = req->size();
+  g_cleanup.raw = true;
+}
+
+// Owns a container that coroner created: removes it (force, with its anonymous volumes) when
+// the export is done, when destroyed, or from the signal handler.
+class ContainerGuard {
+ public:
+  ContainerGuard(Client& client, std::string id) : client_(client), id_(std::move(id)) {
+    prepare_raw(client_, path());
+    struct sigaction sa {};
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &g_cleanup.old_int);
+    ::sigaction(SIGTERM, &sa, &g_cleanup.old_term);
+    ::sigaction(SIGHUP, &sa, &g_cleanup.old_hup);
+    g_cleanup.armed = true;
+  }
+  ~ContainerGuard() {
+    try {
+      remove();
+    } catch (const Error&) {
+      // Nothing left to tell it to: the source is going away (its label org.coroner=1 finds it).
+    }
+  }
+  ContainerGuard(const ContainerGuard&) = delete;
+  ContainerGuard& operator=(const ContainerGuard&) = delete;
+
+  // Error when the daemon refuses.
+  void remove() {
+    if (removed_) return;
+    removed_ = true;
+    bool mine = g_cleanup.armed.exchange(false);
+    int pending = engine::interrupt_signal();
+    restore_handlers();
+    if (mine || pending != 0) {
+      engine::set_interrupt_signal(0);  // let this DELETE through
+      Response r = client_.del(path());
+      if (pending != 0) ::raise(pending);
+      if (r.status != 204 && r.status != 404) {
+        throw Error("could not remove the temporary container " + engine::short_id(id_) + ": " +
+                    engine::error_message(r) + " (remove it with docker rm -f)");
+      }
+    }
+  }
+  const std::string& id() const { return id_; }
+
+ private:
+  std::string path() const { return "/containers/" + id_ + "?force=1&v=1"; }
+  static void restore_handlers() {
+    ::sigaction(SIGINT, &g_cleanup.old_int, nullptr);
+    ::sigaction(SIGTERM, &g_cleanup.old_term, nullptr);
+    ::sigaction(SIGHUP, &g_cleanup.old_hup, nullptr);
+  }
+
+  Client& client_;
+  std::string id_;
+  bool removed_ = false;
+};
+
+// --- sources -------------------------------------------------------------------------------
+
+// docker-daemon: through GET /images/{id}/get: the docker-archive reader over the spool file.
+class SavedImageSource : public ImageSource {
+ public:
+  SavedImageSource(detail::UniqueFd spool, std::unique_ptr<ImageSource> inner, ImageInfo info)
+      : spool_(std::move(spool)), inner_(std::move(inner)), info_(std::move(info)) {}
+  const ImageInfo& info() const override { return info_; }
+  std::unique_ptr<ByteStream> open_layer(size_t index) const override {
+    return inner_->open_layer(index);
+  }
+
+ private:
+  detail::UniqueFd spool_;  // kept open: the store reopens it through /proc/self/fd
+  std::unique_ptr<ImageSource> inner_;
+  ImageInfo info_;
+};
+
+// One flat layer: a container's export, read once and teed into a spool file.
+class ExportSource : public ImageSource {
+ public:
+  ExportSource(std::unique_ptr<Client> client, std::string container_id, bool temporary,
+               ImageInfo info)
+      : client_(std::move(client)), info_(std::move(info)) {
+    if (temporary) guard_ = std::make_unique<ContainerGuard>(*client_, container_id);
+    std::string path = "/containers/" + container_id + "/export";
+    std::string name = "container " + engine::short_id(container_id) + " export";
+    spool_ = std::make_unique<TeeSpool>([this, path, name] { return client_->stream(path, name); },
+                                        [this] {
+                                          if (guard_) guard_->remove();
+                                        },
+                                        name);
+  }
+  ~ExportSource() override {
+    spool_.reset();
+    guard_.reset();
+  }
+  const ImageInfo& info() const override { return info_; }
+  std::unique_ptr<ByteStream> open_layer(size_t index) const override {
+    CORONER_CHECK(index == 0);
+    // The first stream pulls the export as it is read; a later one reads a complete spool.
+    if (opened_.exchange(true)) spool_->drain();
+    return std::make_unique<TeeStream>(*spool_);
+  }
+
+ private:
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<ContainerGuard> guard_;
+  std::unique_ptr<TeeSpool> spool_;
+  mutable std::atomic<bool> opened_{false};
+  ImageInfo info_;
+};
+
+std::string what_of(const Ref& ref) {
+  return std::string(transport_name(ref.transport)) + ": " + escape(ref.name, 200);
+}
+
+std::unique_ptr<ImageSource> open_saved(std::unique_ptr<Client> client, const Ref& ref,
+                                        const std::string& id, const json& inspect) {
+  detail::UniqueFd spool(make_spool_file());
+  auto body =
+      client->stream("/images/" + id + "/get", "GET /images/" + engine::short_id(id) + "/get");
+  uint64_t bytes = spool_stream(*body, spool.get(), "docker-daemon");
+  body.reset();
+  Ref archive = ref;
+  archive.transport = Transport::kDockerArchive;
+  archive.selector.clear();  // saved by id: one image, no tags
+  std::string path = "/proc/self/fd/" + std::to_string(spool.get());
+  auto inner = open_docker_archive_store(open_tar_store(path), archive, what_of(ref));
+  ImageInfo info = inner->info();
+  info.ref = ref.text;
+  // The saved config is the image's: its diff_ids must be the inspected RootFS.Layers.
+  std::vector<std::string> layers;
+  if (inspect.contains("RootFS") && inspect["RootFS"].is_object() &&
+      inspect["RootFS"].contains("Layers") && inspect["RootFS"]["Layers"].is_array()) {
+    for (const json& l : inspect["RootFS"]["Layers"]) {
+      if (l.is_string()) layers.push_back(l.get<std::string>());
+    }
+  }
+  if (layers != info.config.diff_ids) {
+    throw Error(what_of(ref) + ": the saved image's layers differ from the inspected image's " +
+                "(was the tag moved meanwhile?)");
+  }
+  info.notes.push_back("docker-daemon: the image was saved (GET /images/" + engine::short_id(id) +
+                       "/get, " + std::to_string(bytes) +
+                       " bytes) to an unlinked temporary file, then read as a docker-archive");
+  return std::make_unique<SavedImageSource>(std::move(spool), std::move(inner), std::move(info));
+}
+
+std::string create_body(const std::string& image_id) {
+  json body = {
+      {"Image", image_id},
+      {"Entrypoint", json::array({"/coroner-never-runs"})},
+      {"Cmd", json::array()},
+      {"Labels", {{"org.coroner", "1"}}},
+      {"NetworkDisabled", true},
+      {"AttachStdin", false},
+      {"AttachStdout", false},
+      {"AttachStderr", false},
+      {"HostConfig",
+       {{"NetworkMode", "none"}, {"RestartPolicy", {{"Name", "no"}}}, {"AutoRemove", false}}}};
+  return body.dump();
+}
+
+// The config for a flat export: the layer list and history come from the image but no step
+// maps onto the one flat layer, so every step is marked empty and diff_ids are dropped.
+ImageInfo flat_info(const Ref& ref, ImageConfig config, std::vector<std::string> notes,
+                    std::string note) {
+  ImageInfo info;
+  info.ref = ref.text;
+  for (HistoryEntry& h : config.history) h.empty_layer = true;
+  config.diff_ids.clear();
+  info.config = std::move(config);
+  info.has_config = true;
+  info.platform = config_platform(info.config);
+  info.layers.push_back(LayerDesc{"", "", "application/x-tar (docker export)", 0});
+  info.notes = std::move(notes);
+  info.notes.push_back(std::move(note));
+  return info;
+}
+
+std::unique_ptr<ImageSource> open_via_export(std::unique_ptr<Client> client, const Ref& ref,
+                                             const std::string& id, const json& inspect) {
+  std::vector<std::string> notes;
+  json history = get_ok(*client, "/images/" + id + "/history", what_of(ref) + ": history");
+  size_t layers = inspect.contains("RootFS") && inspect["RootFS"].contains("Layers") &&
+                          inspect["RootFS"]["Layers"].is_array()
+                      ? inspect["RootFS"]["Layers"].size()
+                      : 0;
+  json doc = config_document(inspect, json());
+  doc["history"] = history_to_config(history, notes, layers);
+  ImageConfig config = parse_image_config(doc.dump(), "image inspect");
+  Response r = client->post_json("/containers/create", create_body(id));
+  if (r.status != 201) {
+    throw Error(what_of(ref) + ": creating a container to export: " + engine::error_message(r));
+  }
+  std::string cid = str_field(parse_json(r.body, "container create"), "Id");
+  if (cid.empty()) throw Error(what_of(ref) + ": container create returned no Id");
+  ImageInfo info = flat_info(
+      ref, std::move(config), std::move(notes),
+      "--via export: the root was read as one flat tar from a created, never started container "
+      "(removed afterwards); Docker adds /.dockerenv, /etc/hosts, /etc/hostname, "
+      "/etc/resolv.conf; history steps are not mapped to layers");
+  return std::make_unique<ExportSource>(std::move(client), cid, true, std::move(info));
+}
+
+std::unique_ptr<ImageSource> open_docker_daemon(std::unique_ptr<Client> client, const Ref& ref,
+                                                const OpenOptions& options) {
+  Inspected img = inspect_image(*client, ref.name);
+  json inspect = parse_json(img.body, "image inspect");
+  if (options.via == "export") return open_via_export(std::move(client), ref, img.id, inspect);
+  return open_saved(std::move(client), ref, img.id, inspect);
+}
+
+ContainerState state_of(const json& c) {
+  ContainerState s;
+  s.id = str_field(c, "Id");
+  s.name = str_field(c, "Name");
+  if (starts_with(s.name, "/")) s.name.erase(0, 1);
+  s.image_id = str_field(c, "Image");
+  const json empty = json::object();
+  const json& config = c.contains("Config") && c["Config"].is_object() ? c["Config"] : empty;
+  s.image = str_field(config, "Image");
+  s.tty = bool_field(config, "Tty");
+  const json& st = c.contains("State") && c["State"].is_object() ? c["State"] : empty;
+  s.status = str_field(st, "Status");
+  s.exit_code = static_cast<int>(int_field(st, "ExitCode"));
+  s.error = str_field(st, "Error");
+  s.oom_killed = bool_field(st, "OOMKilled");
+  s.restarting = bool_field(st, "Restarting");
+  s.started_at = str_field(st, "StartedAt");
+  s.finished_at = str_field(st, "FinishedAt");
+  s.restart_count = static_cast<int>(int_field(c, "RestartCount"));
+  return s;
+}
+
+void read_logs(Client& client, ContainerState& s) {
+  Response r = client.get("/containers/" + s.id +
+                          "/logs?stdout=1&stderr=1&tail=" + std::to_string(kLogTail));
+  if (r.status != 200) return;  // a logging driver without read support: no lines
+  s.log_tail = engine::log_lines(r.body, s.tty);
+  while (!s.log_tail.empty() && s.log_tail.back().empty()) s.log_tail.pop_back();
+}
+
+std::unique_ptr<ImageSource> open_container(std::unique_ptr<Client> client, const Ref& ref) {
+  Inspected ct = inspect_container(*client, ref.name);
+  json c = parse_json(ct.body, "container inspect");
+  ContainerState state = state_of(c);
+  read_logs(*client, state);
+  json changes = get_ok(*client, "/containers/" + ct.id + "/changes", what_of(ref) + ": changes");
+  if (changes.is_array()) {
+    for (const json& ch : changes) {
+      int64_t kind = int_field(ch, "Kind");
+      char k = kind == 1 ? 'A' : kind == 2 ? 'D' : 'C';
+      state.changes.emplace_back(k, str_field(ch, "Path"));
+    }
+  }
+  // The image gives the platform and the history; it may have been removed since.
+  std::vector<std::string> notes;
+  json image_inspect;
+  json history;
+  Response ir = client->get("/images/" + state.image_id + "/json");
+  if (ir.status == 200) {
+    image_inspect = parse_json(ir.body, "image inspect");
+    history = get_ok(*client, "/images/" + state.image_id + "/history", "image history");
+  } else {
+    notes.push_back("container: its image " + engine::short_id(state.image_id) +
+                    " is gone: no platform, no history");
+  }
+  json doc = config_document(c, image_inspect);
+  doc["history"] = history_to_config(history, notes, 0);
+  notes.clear();  // the layer count check means nothing for a flat export
+  if (ir.status != 200) {
+    notes.push_back("container: its image " + engine::short_id(state.image_id) +
+                    " is gone: no platform, no history");
+  }
+  ImageConfig config = parse_image_config(doc.dump(), "container inspect");
+  ImageInfo info = flat_info(ref, std::move(config), std::move(notes),
+                             "container: the file system is the container's export (what it "
+                             "wrote included); entrypoint, cmd, user, env and workdir are those "
+                             "it was created with");
+  info.container = std::move(state);
+  return std::make_unique<ExportSource>(std::move(client), ct.id, false, std::move(info));
+}
+
+}  // namespace
+
+ImageConfig config_from_inspect(std::string_view inspect_json, std::string_view history_json,
+                                std::vector<std::string>& notes) {
+  json inspect = parse_json(inspect_json, "image inspect");
+  json history = parse_json(history_json, "image history");
+  if (!inspect.is_object()) throw Error("image inspect: not an object");
+  size_t layers = 0;
+  if (inspect.contains("RootFS") && inspect["RootFS"].is_object() &&
+      inspect["RootFS"].contains("Layers") && inspect["RootFS"]["Layers"].is_array()) {
+    layers = inspect["RootFS"]["Layers"].size();
+  }
+  json doc = config_document(inspect, json());
+  if (layers > 0) doc["rootfs"] = {{"type", "layers"}, {"diff_ids", inspect["RootFS"]["Layers"]}};
+  doc["history"] = history_to_config(history, notes, layers);
+  return parse_image_config(doc.dump(), "image inspect");
+}
+
+std::string resolve_id(std::string_view kind, std::string_view name, const Response& r,
+                       const std::vector<std::string>& listed_ids) {
+  std::string what = std::string(kind) + " " + escape(name, 200);
+  if (r.status == 200) {
+    json j = json::parse(r.body, nullptr, false);
+    std::string id = str_field(j, "Id");
+    if (id.empty()) throw Error(what + ": the daemon's answer has no Id");
+    return id;
+  }
+  std::vector<std::string> matches = engine::ids_with_prefix(listed_ids, name);
+  std::sort(matches.begin(), matches.end());
+  matches.erase(std::unique(matches.begin(), matches.end()), matches.end());
+  if (matches.size() > 1) {
+    std::string list;
+    for (const std::string& m : matches) list += (list.empty() ? "" : ", ") + engine::short_id(m);
+    throw Error(what + ": the short id matches " + std::to_string(matches.size()) + " " +
+                std::string(kind) + "s (" + list + "); give more digits");
+  }
+  if (r.status == 404) throw Error(what + ": not found");
+  throw Error(what + ": " + engine::error_message(r));
+}
+
+std::vector<ContainerState> list_failed_containers(Client& client) {
+  json list = get_ok(client, "/containers/json?all=1", "container list");
+  std::vector<ContainerState> out;
+  for (const std::string& id : ids_of(list)) {
+    Response r = client.get("/containers/" + id + "/json");
+    if (r.status != 200) continue;  // removed meanwhile
+    ContainerState s = state_of(parse_json(r.body, "container inspect"));
+    bool failed = s.restarting || s.status == "restarting" || s.status == "dead" ||
+                  (s.status == "exited" && s.exit_code != 0);
+    if (!failed) continue;
+    read_logs(client, s);
+    out.push_back(std::move(s));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ContainerState& a, const ContainerState& b) {
+    return a.finished_at > b.finished_at;  // RFC 3339 in UTC sorts as text
+  });
+  return out;
+}
+
+std::string suspected_cause(const ContainerState& c) {
+  auto last_error_line = [&]() -> std::string {
+    static constexpr std::string_view kWords[] = {"error",     "fatal",  "panic",
+                                                  "exception", "failed", "denied",
+                                                  "not found", "cannot", "no such"};
+    for (auto it = c.log_tail.rbegin(); it != c.log_tail.rend(); ++it) {
+      std::string lower = *it;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      for (std::string_view w : kWords) {
+        if (lower.find(w) != std::string::npos) return escape(*it, 200);
+      }
+    }
+    return c.log_tail.empty() ? std::string() : escape(c.log_tail.back(), 200);
+  };
+  if (c.oom_killed) return "out of memory (OOMKilled)";
+  if (!c.error.empty()) return escape(c.error, 200);
+  switch (c.exit_code) {
+    case 126:
+      return "command not executable (permission denied or not a program)";
+    case 127:
+      return "command not found";
+    case 137:
+      return "killed (SIGKILL: docker kill, a stop timeout, or the kernel)";
+    case 139:
+      return "segmentation fault (SIGSEGV)";
+    case 143:
+      return "terminated (SIGTERM)";
+    default:
+      break;
+  }
+  if (c.exit_code > 128 && c.exit_code < 128 + 65) {
+    return "killed by signal " + std::to_string(c.exit_code - 128);
+  }
+  std::string line = last_error_line();
+  if (!line.empty()) return line;
+  if (c.restarting || c.status == "restarting") return "restarting (restart policy)";
+  return "exited " + std::to_string(c.exit_code) + " (no log output)";
+}
+
+engine::Client connect_from_env() {
+  return engine::Client(engine::resolve_endpoint(engine::endpoint_inputs_from_env()));
+}
+
+std::unique_ptr<ImageSource> open_engine_source(const Ref& ref, const OpenOptions& options) {
+  auto client =
+      std::make_unique<Client>(engine::resolve_endpoint(engine::endpoint_inputs_from_env()));
+  if (ref.transport == Transport::kContainer) return open_container(std::move(client), ref);
+  if (!options.via.empty() && options.via != "save" && options.via != "export") {
+    throw Error("--via " + escape(options.via, 20) + ": expected save or export");
+  }
+  return open_docker_daemon(std::move(client), ref, options);
+}
+
+}  // namespace coroner::image
