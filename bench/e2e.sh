@@ -129,12 +129,16 @@ for form in archive gzip zstd; do
       export) args=(export "$ref" -o "$export_out") ;;
     esac
     if peak "${cmd}_$form" "$coroner" "${args[@]}"; then
-      bench "${cmd}_$form" "$runs" 1 pipe "$(qa "$coroner" "${args[@]}")"
+      bench "${cmd}_$form" "$runs" 1 pipe "$(qa "$coroner" "${args[@]}")" \
+        --prepare "rm -f $(q "$export_out")"
     fi
     rm -f "$export_out"
   done
 done
 found=$("$coroner" find "docker-archive:$save" -perm /111 2>/dev/null | wc -l || true)
+# The same count from the `docker export` of a container (which adds a few paths of its own).
+found_export=$(tar tvf "$img/docker-export.tar" | awk '{ m = $1 } substr(m, 4, 1) ~ /[xst]/ ||
+  substr(m, 7, 1) ~ /[xst]/ || substr(m, 10, 1) ~ /[xst]/ { n++ } END { print n + 0 }')
 
 # Floors: the same bytes read, decompressed and listed by the standard tools, each layer in turn
 # (sum) and the largest layer alone.
@@ -177,12 +181,12 @@ log "timing done (load average $load_end)"
 {
   echo "date: $(date -u +%FT%TZ)   host: $(uname -srm), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GB RAM"
   echo "load average (1, 5, 15 min): $load_start at the start of the timings, $load_end at the end; nice $(nice)"
-  echo "coroner: $("$coroner" --version 2>&1 | head -1) ($coroner, git $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo "coroner: $("$coroner" --version 2>&1 | head -1) ($coroner; this checkout: git $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?"))"
   echo "image: $img"
   sed 's/^/  /' "$img/meta"
   echo "tools: hyperfine $(hyperfine --version | cut -d' ' -f2), $(tar --version | head -1), $(bsdtar --version), igzip $(igzip --version 2>&1 | grep -o '[0-9][0-9.]*' | head -1), zstd $(zstd --version | grep -o 'v[0-9.]*'), umoci $(umoci --version | cut -d' ' -f3)"
   echo "runs: $runs timed after 1 warm-up (coroner, floors, listings); $slow_runs without warm-up (umoci, by hand); page cache warm, not dropped"
-  echo "check: coroner find -perm /111 on the docker-archive printed $found paths"
+  echo "check: coroner find -perm /111 on the docker-archive printed $found paths; the docker export tar has $found_export entries with an x bit"
 } >"$out/env.txt"
 python3 "$here/e2e_lib.py" report "$out" >"$out/results.md"
 cat "$out/results.md"
