@@ -65,9 +65,18 @@ std::string to_json(const Report& r) {
 }
 
 void render(const Report& report, Format format, std::ostream& out, const TextOptions& text) {
-  if (format == Format::kJson) {
-    out << to_json(report) << "\n";
-    return;
+  switch (format) {
+    case Format::kJson:
+      out << to_json(report) << "\n";
+      return;
+    case Format::kSarif:
+      out << to_sarif(report) << "\n";
+      return;
+    case Format::kHtml:
+      out << to_html(report);
+      return;
+    case Format::kText:
+      break;
   }
   render_text(report, out, text);
 }

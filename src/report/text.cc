@@ -1,22 +1,12 @@
+#include <sstream>
 #include <string>
 
 #include "base/text.h"
 #include "report/report.h"
+#include "rules/rules.h"
 
 namespace coroner::report {
 namespace {
-
-std::string_view severity_name(rules::Severity s) {
-  switch (s) {
-    case rules::Severity::kError:
-      return "error";
-    case rules::Severity::kWarning:
-      return "warning";
-    case rules::Severity::kInfo:
-      return "info";
-  }
-  return "info";
-}
 
 std::string runtimes_text(uint8_t r) {
   std::string s;
@@ -47,6 +37,9 @@ const rules::Finding* blocker(const Report& r) {
   return nullptr;
 }
 
+void wrapped(std::ostream& out, std::string_view prefix, std::string_view body, size_t indent,
+             size_t width);
+
 void verdict_text(const Report& r, std::ostream& out, const TextOptions& o) {
   const char* red = o.color ? "\x1b[1;31m" : "";
   const char* green = o.color ? "\x1b[1;32m" : "";
@@ -73,33 +66,133 @@ void verdict_text(const Report& r, std::ostream& out, const TextOptions& o) {
   line += (line.empty() ? "" : " → ") + f->message;
   if (f->layer_index) line += " — added in " + layer_text(*f);
   if (!f->fix.empty()) line += " — fix: " + f->fix;
-  out << "  " << line << "\n";
+  wrapped(out, "  ", line, 4, o.width);
+}
+
+// Display width of UTF-8 text: one column per code point (CJK and emoji are rare in findings).
+size_t columns(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// Writes `prefix` + `body`, word-wrapped at `width` columns (0: no wrapping); continuation lines
+// are indented by `indent` spaces. A word longer than a line stays whole.
+void wrapped(std::ostream& out, std::string_view prefix, std::string_view body, size_t indent,
+             size_t width) {
+  out << prefix;
+  size_t col = columns(prefix);
+  if (width == 0 || col + columns(body) <= width) {
+    out << body << "\n";
+    return;
+  }
+  bool first = true;
+  while (!body.empty()) {
+    size_t sp = body.find(' ');
+    std::string_view word = body.substr(0, sp);
+    body = sp == std::string_view::npos ? std::string_view() : body.substr(sp + 1);
+    size_t w = columns(word);
+    if (!first && col + 1 + w > width) {
+      out << "\n" << std::string(indent, ' ');
+      col = indent;
+      first = true;
+    }
+    if (!first) {
+      out << ' ';
+      ++col;
+    }
+    out << word;
+    col += w;
+    first = false;
+  }
+  out << "\n";
+}
+
+std::string_view plural_heading(rules::Severity s) {
+  switch (s) {
+    case rules::Severity::kError:
+      return "errors";
+    case rules::Severity::kWarning:
+      return "warnings";
+    case rules::Severity::kInfo:
+      return "info";
+  }
+  return "info";
+}
+
+const char* severity_color(rules::Severity s) {
+  switch (s) {
+    case rules::Severity::kError:
+      return "\x1b[1;31m";
+    case rules::Severity::kWarning:
+      return "\x1b[1;33m";
+    case rules::Severity::kInfo:
+      return "\x1b[1;34m";
+  }
+  return "";
+}
+
+size_t count_if_severity(const std::vector<rules::Finding>& fs, rules::Severity s) {
+  size_t n = 0;
+  for (const rules::Finding& f : fs) n += f.severity == s;
+  return n;
+}
+
+void finding_text(const rules::Finding& f, std::ostream& out, const TextOptions& o) {
+  std::string head = f.path.empty() ? "(image config)" : escape(f.path);
+  if (f.layer_index) head += "  " + layer_text(f);
+  wrapped(out, "    ", head, 6, o.width);
+  wrapped(out, "      ", f.message, 6, o.width);
+  for (const std::string& e : f.evidence) wrapped(out, "      · ", e, 8, o.width);
+  if (f.runtimes != rules::kAllRuntimes) {
+    wrapped(out, "      fails on: ", runtimes_text(f.runtimes), 8, o.width);
+  }
+  if (!f.fix.empty()) wrapped(out, "      fix: ", f.fix, 8, o.width);
+}
+
+// Grouped by severity, then rule (the findings are sorted so), each group with a heading.
+void findings_text(const Report& r, std::ostream& out, const TextOptions& o) {
+  const char* bold = o.color ? "\x1b[1m" : "";
+  const char* reset = o.color ? "\x1b[0m" : "";
+  const rules::Finding* prev = nullptr;
+  for (const rules::Finding& f : r.findings) {
+    if (!prev || prev->severity != f.severity) {
+      out << "\n"
+          << (o.color ? severity_color(f.severity) : "") << plural_heading(f.severity) << reset
+          << " (" << count_if_severity(r.findings, f.severity) << "):\n";
+    }
+    if (!prev || prev->severity != f.severity || prev->rule != f.rule) {
+      std::string summary;
+      if (const rules::RuleInfo* info = rules::find_rule(f.rule)) summary = info->summary;
+      // The escape codes take no columns: wrap the summary as if the rule id were plain.
+      size_t used = 2 + f.rule.size();
+      out << "  " << bold << f.rule << reset;
+      wrapped(out, summary.empty() ? "" : ": ", summary, 4,
+              o.width > used + 20 ? o.width - used : 0);
+    }
+    finding_text(f, out, o);
+    prev = &f;
+  }
 }
 
 }  // namespace
 
 void render_text(const Report& r, std::ostream& out, const TextOptions& o) {
+  if (o.quiet) {
+    std::ostringstream v;
+    verdict_text(r, v, o);
+    std::string s = v.str();
+    out << s.substr(0, s.find('\n') + 1);
+    return;
+  }
   verdict_text(r, out, o);
   out << "\nimage: " << escape(r.image.ref);
   if (!r.image.platform.empty()) out << " (" << r.image.platform << ")";
   out << ", " << r.image.layers << " layers, " << r.stats.files << " files\n";
-  if (r.findings.empty()) {
-    out << "no findings\n";
-  } else {
-    out << "\nfindings:\n";
-  }
-  for (const rules::Finding& f : r.findings) {
-    out << "  " << severity_name(f.severity) << "  " << f.rule;
-    if (!f.path.empty()) out << "  " << escape(f.path);
-    if (f.layer_index) out << "  " << layer_text(f);
-    out << "\n      " << f.message << "\n";
-    for (const std::string& e : f.evidence) out << "      · " << e << "\n";
-    if (f.runtimes != rules::kAllRuntimes) {
-      out << "      fails on: " << runtimes_text(f.runtimes) << "\n";
-    }
-    if (!f.fix.empty()) out << "      fix: " << f.fix << "\n";
-  }
-  for (const std::string& n : r.notes) out << "note: " << n << "\n";
+  if (r.findings.empty()) out << "no findings\n";
+  findings_text(r, out, o);
+  if (!r.notes.empty()) out << "\n";
+  for (const std::string& n : r.notes) wrapped(out, "note: ", n, 6, o.width);
 }
 
 }  // namespace coroner::report
