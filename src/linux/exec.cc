@@ -948,7 +948,6 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
     return false;
   }
   step(*e.interp, "program interpreter found");
-#ifdef CORONER_HAVE_LOADER
   LoaderEnv lenv;
   lenv.ld_library_path = env_value("LD_LIBRARY_PATH").value_or("");
   lenv.platform = platform_text();
@@ -1006,10 +1005,6 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
     return false;
   }
   for (size_t k = 1; k < lr.loaded.size(); ++k) r_.exec_chain.push_back(lr.loaded[k].path);
-#else
-  (void)argv0;
-  step("ld.so", "loader not simulated yet");
-#endif
   return true;
 }
 

@@ -678,7 +678,6 @@ TEST_F(ExecTest, OsMismatch) {
   EXPECT_FALSE(has_issue(run(), "os-mismatch"));
 }
 
-#ifdef CORONER_HAVE_LOADER
 TEST_F(ExecTest, LibraryMissing) {
   elf::ElfInfo e = dyn_elf();
   e.needed = {"libfoo.so.1"};
@@ -729,11 +728,48 @@ TEST_F(ExecTest, SymbolVersionMissing) {
             "(required by /app/server)");
   EXPECT_EQ(r.verdict.predicted_exit, 1);
 }
-#else
-TEST_F(ExecTest, LoaderCasesPendingUntilLoaderLands) {
-  GTEST_SKIP() << "src/linux/loader.cc is not part of coroner_linux yet";
+TEST_F(ExecTest, LibraryMissingTransitively) {
+  elf::ElfInfo liba = static_elf();
+  liba.e_type = 3;
+  liba.soname = "liba.so.1";
+  liba.needed = {"libb.so.2"};
+  b.dir("lib")
+      .dir("lib/x86_64-linux-gnu")
+      .file("lib/x86_64-linux-gnu/liba.so.1", 100, 0644)
+      .elf(liba);
+  elf::ElfInfo e = dyn_elf();
+  e.needed = {"liba.so.1"};
+  b.file("app/server", 100, 0755).elf(e);
+  cfg.cmd = {"/app/server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "library-missing");
+  EXPECT_EQ(r.verdict.predicted_error,
+            "/app/server: error while loading shared libraries: libb.so.2: cannot open shared "
+            "object file: No such file or directory");
+  EXPECT_EQ(r.issues[0].path, "/lib/x86_64-linux-gnu/liba.so.1");
 }
-#endif
+
+TEST_F(ExecTest, LibraryOnDiskButNotInSearchPath) {
+  elf::ElfInfo lib = static_elf();
+  lib.e_type = 3;
+  lib.soname = "libfoo.so.1";
+  b.dir("opt")
+      .dir("opt/foo")
+      .dir("opt/foo/lib")
+      .file("opt/foo/lib/libfoo.so.1", 100, 0644)
+      .elf(lib);
+  b.dir("etc/ld.so.conf.d").file("etc/ld.so.conf.d/foo.conf", 0, 0644).content("/opt/foo/lib\n");
+  elf::ElfInfo e = dyn_elf();
+  e.needed = {"libfoo.so.1"};
+  b.file("app/server", 100, 0755).elf(e);
+  cfg.cmd = {"/app/server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "library-not-in-search-path");
+  EXPECT_EQ(r.verdict.predicted_exit, 127);
+  // With LD_LIBRARY_PATH it is found.
+  cfg.env.push_back("LD_LIBRARY_PATH=/opt/foo/lib");
+  EXPECT_TRUE(run().verdict.starts);
+}
 
 // --- entrypoint scripts and program files --------------------------------------------------
 
