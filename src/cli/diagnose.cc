@@ -19,25 +19,20 @@
 namespace coroner::cli {
 namespace {
 
-// Scripts up to this size are kept by the scan so that entrypoint scripts can
-// be followed.
+// Scripts up to this size are kept by the scan so that entrypoint scripts can be followed.
 constexpr uint64_t kScriptCapture = 64 * 1024;
 
-bool fails(const std::vector<rules::Finding> &findings,
-           std::string_view fail_on) {
-  if (fail_on == "never")
-    return false;
-  rules::Severity limit = fail_on == "warning" ? rules::Severity::kWarning
-                                               : rules::Severity::kError;
-  return std::any_of(
-      findings.begin(), findings.end(),
-      [&](const rules::Finding &f) { return f.severity <= limit; });
+bool fails(const std::vector<rules::Finding>& findings, std::string_view fail_on) {
+  if (fail_on == "never") return false;
+  rules::Severity limit =
+      fail_on == "warning" ? rules::Severity::kWarning : rules::Severity::kError;
+  return std::any_of(findings.begin(), findings.end(),
+                     [&](const rules::Finding& f) { return f.severity <= limit; });
 }
 
-report::ImageSummary summarize(const explore::Image &image,
-                               const DiagnoseRequest &d,
-                               const linux_::ExecResult &exec) {
-  const image::ImageInfo &info = image.info();
+report::ImageSummary summarize(const explore::Image& image, const DiagnoseRequest& d,
+                               const linux_::ExecResult& exec) {
+  const image::ImageInfo& info = image.info();
   report::ImageSummary s;
   s.ref = info.ref.empty() ? d.image : info.ref;
   s.digest = info.digest;
@@ -48,38 +43,32 @@ report::ImageSummary summarize(const explore::Image &image,
   s.cmd = info.config.cmd;
   if (d.entrypoint) {
     s.entrypoint.clear();
-    if (!d.entrypoint->empty())
-      s.entrypoint.push_back(*d.entrypoint);
+    if (!d.entrypoint->empty()) s.entrypoint.push_back(*d.entrypoint);
     s.cmd.clear();
   }
-  if (d.args)
-    s.cmd = *d.args;
+  if (d.args) s.cmd = *d.args;
   s.workdir = exec.workdir;
   s.env = exec.env;
   return s;
 }
 
-std::vector<std::string> notes_of(const explore::Image &image,
-                                  const linux_::ExecResult &exec) {
+std::vector<std::string> notes_of(const explore::Image& image, const linux_::ExecResult& exec) {
   std::vector<std::string> notes;
   if (!image.info().has_config) {
     notes.push_back(
-        "the source has no image config (flat tar or folder): no ENTRYPOINT, "
-        "CMD, "
+        "the source has no image config (flat tar or folder): no ENTRYPOINT, CMD, "
         "USER or Env; pass --entrypoint and args to diagnose a command");
   }
-  for (const std::string &n : image.info().notes)
-    notes.push_back(n);
-  for (const linux_::ExecStep &s : exec.steps) {
-    if (s.path == "ld.so")
-      notes.push_back("ld.so: " + s.what);
+  for (const std::string& n : image.info().notes) notes.push_back(n);
+  for (const linux_::ExecStep& s : exec.steps) {
+    if (s.path == "ld.so") notes.push_back("ld.so: " + s.what);
   }
   return notes;
 }
 
-} // namespace
+}  // namespace
 
-DiagnoseRequest parse_diagnose_args(const std::vector<std::string> &args) {
+DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
   DiagnoseRequest d;
   std::vector<std::string> before = args, after;
   bool dashdash = false;
@@ -88,23 +77,18 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string> &args) {
     after.assign(it + 1, args.end());
     dashdash = true;
   }
-  CLI::App app(
-      "will the container's main process start? (as `docker run IMAGE` would)",
-      "coroner diagnose");
+  CLI::App app("will the container's main process start? (as `docker run IMAGE` would)",
+               "coroner diagnose");
   std::string entrypoint, user, workdir;
   std::vector<std::string> rest;
   bool json = false;
   app.add_option("IMAGE", d.image, "image reference")->required();
   app.add_option("ARGS", rest, "arguments that replace CMD (also after --)");
-  auto *ep = app.add_option("--entrypoint", entrypoint,
-                            "override ENTRYPOINT (\"\" clears it)");
-  auto *us =
-      app.add_option("-u,--user", user, "override USER (name|uid[:group|gid])");
-  auto *wd = app.add_option("-w,--workdir", workdir, "override WORKDIR");
-  app.add_option("-e,--env", d.env,
-                 "add KEY=VALUE to the environment (repeatable)");
-  app.add_option("--runtime", d.runtime,
-                 "docker (default), kubernetes or podman")
+  auto* ep = app.add_option("--entrypoint", entrypoint, "override ENTRYPOINT (\"\" clears it)");
+  auto* us = app.add_option("-u,--user", user, "override USER (name|uid[:group|gid])");
+  auto* wd = app.add_option("-w,--workdir", workdir, "override WORKDIR");
+  app.add_option("-e,--env", d.env, "add KEY=VALUE to the environment (repeatable)");
+  app.add_option("--runtime", d.runtime, "docker (default), kubernetes or podman")
       ->check(CLI::IsMember({"docker", "kubernetes", "podman"}));
   app.add_option("--format", d.format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -113,51 +97,45 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string> &args) {
                  "exit 1 on findings at or above: error (default), "
                  "warning, never")
       ->check(CLI::IsMember({"error", "warning", "never"}));
-  app.add_option("--platform", d.platform,
-                 "os/arch[/variant] of a multi-platform image");
+  app.add_option("--platform", d.platform, "os/arch[/variant] of a multi-platform image");
+  app.add_option("--via", d.via, "docker-daemon: read the layers by save (default) or export")
+      ->check(CLI::IsMember({"save", "export"}));
   std::vector<std::string> reversed(before.rbegin(), before.rend());
   try {
     app.parse(reversed);
-  } catch (const CLI::CallForHelp &) {
-    d.help = app.help() + "\nExit codes: 0 clean, 1 findings at or above "
-                          "--fail-on, 2 bad input or usage, 3 "
-                          "internal error.\n";
+  } catch (const CLI::CallForHelp&) {
+    d.help = app.help() +
+             "\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage, 3 "
+             "internal error.\n";
     return d;
-  } catch (const CLI::ParseError &e) {
-    throw Error("diagnose: " + escape(e.what()) +
-                " (see `coroner diagnose --help`)");
+  } catch (const CLI::ParseError& e) {
+    throw Error("diagnose: " + escape(e.what()) + " (see `coroner diagnose --help`)");
   }
-  if (ep->count())
-    d.entrypoint = entrypoint;
-  if (us->count())
-    d.user = user;
-  if (wd->count())
-    d.workdir = workdir;
-  if (json)
-    d.format = "json";
-  for (const std::string &kv : d.env) {
+  if (ep->count()) d.entrypoint = entrypoint;
+  if (us->count()) d.user = user;
+  if (wd->count()) d.workdir = workdir;
+  if (json) d.format = "json";
+  for (const std::string& kv : d.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
       throw Error("diagnose: -e " + escape(kv) + ": expected KEY=VALUE");
     }
   }
   rest.insert(rest.end(), after.begin(), after.end());
-  if (!rest.empty() || dashdash)
-    d.args = rest;
-  if (d.args && d.args->empty())
-    d.args.reset();
+  if (!rest.empty() || dashdash) d.args = rest;
+  if (d.args && d.args->empty()) d.args.reset();
   return d;
 }
 
-CommandResult run_diagnose(const Request &request) {
+CommandResult run_diagnose(const Request& request) {
   DiagnoseRequest d = parse_diagnose_args(request.diagnose_args);
   if (!d.help.empty()) {
     std::fputs(d.help.c_str(), stdout);
     return {};
   }
   auto start = std::chrono::steady_clock::now();
-  // Open the source, scan the layers (capturing what the simulations read),
-  // merge.
+  // Open the source, scan the layers (capturing what the simulations read), merge.
   explore::ImageRequest ir{d.image, d.platform};
+  ir.via = d.via;
   ir.capture = linux_::capture_paths;
   ir.capture_scripts_up_to = kScriptCapture;
   std::unique_ptr<explore::Image> image = explore::open_image(ir);
@@ -166,11 +144,10 @@ CommandResult run_diagnose(const Request &request) {
   linux_::ExecOptions eo;
   eo.overrides = {d.entrypoint, d.user, d.workdir, d.env, d.args};
   eo.platform = image->info().platform;
-  linux_::ExecResult exec =
-      linux_::simulate_exec(root, image->info().config, eo);
+  linux_::ExecResult exec = linux_::simulate_exec(root, image->info().config, eo);
   // Rules: the verdict, the blockers and the hazards for the chosen runtime.
-  rules::RuleOutput out = rules::run_rules(
-      {root, image->info(), exec, *rules::parse_runtime(d.runtime)});
+  rules::RuleOutput out =
+      rules::run_rules({root, image->info(), exec, *rules::parse_runtime(d.runtime)});
   // Render.
   report::Report rep;
   rep.image = summarize(*image, d, exec);
@@ -178,20 +155,17 @@ CommandResult run_diagnose(const Request &request) {
   rep.findings = std::move(out.findings);
   rep.runtime = d.runtime;
   rep.notes = notes_of(*image, exec);
-  const fs::TreeStats &ts = image->tree().stats();
+  const fs::TreeStats& ts = image->tree().stats();
   rep.stats.files = ts.files;
   rep.stats.bytes = ts.bytes;
   rep.stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ostringstream text;
   report::TextOptions to;
   to.color = d.format == "text" && ::isatty(STDOUT_FILENO);
-  report::render(
-      rep, d.format == "json" ? report::Format::kJson : report::Format::kText,
-      text, to);
+  report::render(rep, d.format == "json" ? report::Format::kJson : report::Format::kText, text, to);
   std::fputs(text.str().c_str(), stdout);
   return {fails(rep.findings, d.fail_on) ? 1 : 0, {}};
 }
 
-} // namespace coroner::cli
+}  // namespace coroner::cli
