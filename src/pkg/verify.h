@@ -1,0 +1,104 @@
+// Package inventory and verification over a merged image: reads the dpkg and apk databases
+// that the scan captured (capture_package_db), lists the installed packages with the layer that
+// installed each, and compares each package's files with the Tree the way `dpkg --verify` does
+// (existence by lstat, 'M' when a digest-listed path is not a regular file, '5' when the
+// content digest differs). Content digests need the bytes: the caller passes a LayerReader
+// (explore::read_entries in the CLI) and each layer is streamed once. No printing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/stream.h"
+#include "fs/tree.h"
+#include "scan/layer_index.h"
+
+namespace coroner::pkg {
+
+// The files the scan must keep whole for this module: the dpkg status (and status.d/), the
+// info/*.list, *.md5sums and *.conffiles files, the diversions, the apk database, os-release.
+bool capture_package_db(std::string_view path, uint64_t size);
+
+enum class Manager : uint8_t { kDpkg, kApk };
+
+struct InstalledPackage {
+  Manager manager = Manager::kDpkg;
+  std::string name;
+  std::string version;
+  std::string arch;
+  std::string source;  // dpkg Source:, apk origin
+  std::string source_version;
+  std::optional<uint64_t> installed_size;  // bytes (dpkg's KiB * 1024)
+  std::string
+      status;      // dpkg: the state word ("installed", "half-installed", ...); apk: "installed"
+  bool ok = true;  // dpkg: "install ok installed" (or hold ok installed)
+  std::optional<uint32_t> layer;  // the layer that installed the present version
+  std::string license;            // apk L:
+};
+
+struct OsRelease {
+  std::string id;          // "debian", "alpine"
+  std::string version_id;  // "12", "3.19.1"
+  std::string pretty_name;
+};
+
+struct Inventory {
+  OsRelease os;
+  std::vector<InstalledPackage> packages;  // sorted by (manager, name, arch)
+  std::vector<std::string> notes;          // databases that could not be read, and why
+};
+
+// Requires: `layers` are the LayerIndexes `tree` was built from, scanned with
+// capture_package_db (or a superset of it).
+Inventory inventory(const fs::Tree& tree, std::span<const scan::LayerIndex> layers);
+
+// Parses os-release(5) text (KEY=value, optionally quoted).
+OsRelease parse_os_release(std::string_view text);
+
+// Streams the content of `entries` (regular files of layer `layer`), calling `fn` once per
+// entry with a stream of exactly entry.size bytes. explore::read_entries has this shape.
+using EntryContentFn = std::function<void(const scan::Entry&, ByteStream&)>;
+using LayerReader =
+    std::function<void(uint32_t layer, std::span<const scan::Entry* const>, const EntryContentFn&)>;
+
+enum class Check : uint8_t { kNone, kPass, kFail };  // dpkg: '?', '.', the letter
+
+// The error of lstat(2) on a missing path.
+enum class Missing : uint8_t { kPresent, kNoEnt, kNotDir, kLoop };
+
+struct VerifyFinding {
+  Manager manager = Manager::kDpkg;
+  std::string package;
+  std::string path;  // as the package lists it (after a diversion: where the file is)
+  Missing missing = Missing::kPresent;
+  Check mode = Check::kNone;  // kFail: the path is not a regular file (a symlink, a device...)
+  Check digest = Check::kNone;
+  bool conffile = false;
+  std::optional<uint32_t> layer;  // the layer that last wrote or deleted the path
+
+  // package-file-missing, config-missing or package-file-modified (rules.h ids).
+  std::string_view rule() const;
+  // The line `dpkg --verify` prints: "??5?????? c /etc/x", "missing     /usr/bin/x",
+  // "missing     /a/b (Not a directory)".
+  std::string dpkg_line() const;
+};
+
+struct VerifyReport {
+  std::vector<VerifyFinding> findings;  // by (manager, package, list order)
+  uint64_t paths_checked = 0;
+  uint64_t files_hashed = 0;
+  uint64_t bytes_hashed = 0;
+  std::vector<std::string> notes;
+};
+
+// Verifies every dpkg package that is not "not-installed" and every apk package. Requires: as
+// inventory(); `read` reads content of the same layers.
+VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> layers,
+                    const LayerReader& read);
+
+}  // namespace coroner::pkg
