@@ -1,11 +1,14 @@
 #include "cli/diagnose.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "base/error.h"
@@ -13,6 +16,7 @@
 #include "explore/open_image.h"
 #include "linux/exec.h"
 #include "linux/root.h"
+#include "report/filesystem.h"
 #include "report/report.h"
 #include "rules/rules.h"
 
@@ -66,6 +70,37 @@ std::vector<std::string> notes_of(const explore::Image& image, const linux_::Exe
   return notes;
 }
 
+report::Format report_format(std::string_view f) {
+  if (f == "json") return report::Format::kJson;
+  if (f == "sarif") return report::Format::kSarif;
+  if (f == "html") return report::Format::kHtml;
+  return report::Format::kText;
+}
+
+// Colour only on a terminal and without NO_COLOR (https://no-color.org: set and not empty);
+// wrap to the terminal's width.
+report::TextOptions text_options(const DiagnoseRequest& d) {
+  report::TextOptions to;
+  to.quiet = d.quiet;
+  if (d.format != "text" || !d.output.empty() || !::isatty(STDOUT_FILENO)) return to;
+  const char* no_color = std::getenv("NO_COLOR");
+  to.color = !(no_color && *no_color);
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) to.width = ws.ws_col;
+  return to;
+}
+
+void write_report(const std::string& s, const std::string& path) {
+  if (path.empty() || path == "-") {
+    std::fputs(s.c_str(), stdout);
+    return;
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << s;
+  f.close();
+  if (!f) throw Error("diagnose: -o " + escape(path) + ": cannot write the report");
+}
+
 }  // namespace
 
 DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
@@ -90,8 +125,10 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
   app.add_option("-e,--env", d.env, "add KEY=VALUE to the environment (repeatable)");
   app.add_option("--runtime", d.runtime, "docker (default), kubernetes or podman")
       ->check(CLI::IsMember({"docker", "kubernetes", "podman"}));
-  app.add_option("--format", d.format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--format", d.format, "text (default), json, sarif or html")
+      ->check(CLI::IsMember({"text", "json", "sarif", "html"}));
+  app.add_option("-o,--output", d.output, "write the report to FILE instead of stdout");
+  app.add_flag("-q,--quiet", d.quiet, "text: print the verdict line alone");
   app.add_flag("--json", json, "same as --format json");
   app.add_option("--fail-on", d.fail_on,
                  "exit 1 on findings at or above: error (default), "
@@ -162,9 +199,12 @@ CommandResult run_diagnose(const Request& request) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ostringstream text;
   report::TextOptions to;
-  to.color = d.format == "text" && ::isatty(STDOUT_FILENO);
-  report::render(rep, d.format == "json" ? report::Format::kJson : report::Format::kText, text, to);
-  std::fputs(text.str().c_str(), stdout);
+  if (d.format == "html") {
+    rep.layers = report::layer_rows(*image);
+    rep.filesystem = report::summarize_filesystem(image->tree());
+  }
+  report::render(rep, report_format(d.format), text, text_options(d));
+  write_report(text.str(), d.output);
   return {fails(rep.findings, d.fail_on) ? 1 : 0, {}};
 }
 

@@ -21,6 +21,8 @@ struct DiagnoseRequest {
   std::string runtime = "docker";
   std::string format = "text";
   std::string fail_on = "error";
+  std::string output;  // -o FILE ("" or "-": stdout)
+  bool quiet = false;
   std::string help;  // set when --help was asked: print it and stop
 };
 
