@@ -126,6 +126,14 @@ void IndexBuilder::use_content(Entry& e, std::span<const std::byte> head,
   if (capture_ && whole) out_.captured[std::string(e.path)] = *whole;
 }
 
+void IndexBuilder::end_scanner(int64_t i) {
+  size_t before = out_.content_matches.size();
+  scanner_->end(out_.content_matches);
+  for (size_t k = before; k < out_.content_matches.size(); ++k) {
+    out_.content_matches[k].entry = static_cast<uint32_t>(i);
+  }
+}
+
 void IndexBuilder::finish() {
   // Vector growth leaves up to half of the capacity unused; one copy at the end returns it.
   out_.entries.shrink_to_fit();

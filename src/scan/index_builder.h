@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,7 +34,9 @@ struct RawEntry {
 
 class IndexBuilder {
  public:
-  IndexBuilder(LayerIndex& out, const ScanOptions& options) : out_(out), options_(options) {}
+  IndexBuilder(LayerIndex& out, const ScanOptions& options) : out_(out), options_(options) {
+    if (options_.content_scanner) scanner_ = options_.content_scanner();
+  }
 
   // Adds an entry and returns its index in out.entries, or -1 when it is dropped (with a note).
   // Throws Error naming the entry when its name or hardlink target climbs out of the root.
@@ -59,6 +62,8 @@ class IndexBuilder {
   void use_content(Entry& e, std::span<const std::byte> head, const std::string* whole);
   Facts& facts_of(Entry& e);
   std::string_view intern_name(std::string_view s);
+  // Hands the matches of the content scanner for entry `i` to the LayerIndex.
+  void end_scanner(int64_t i);
 
   LayerIndex& out_;
   const ScanOptions& options_;
@@ -69,6 +74,7 @@ class IndexBuilder {
   std::vector<std::pair<uint64_t, uint32_t>> path_hashes_;
   std::unordered_set<std::string> noted_;
   bool capture_ = false, parse_elf_ = false;  // decisions of wants_whole() for this entry
+  std::unique_ptr<ContentScanner> scanner_;    // ScanOptions::content_scanner, or null
 };
 
 template <typename NextBlock>
@@ -96,17 +102,24 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block) {
     head = {reinterpret_cast<const std::byte*>(buf_.data()), buf_.size()};
     copied = true;
   }
-  if (!wants_whole(e, head)) {
+  bool whole = wants_whole(e, head);
+  // The content scanner reads on to the end of the file; `head` holds every byte read so far.
+  bool scan = scanner_ && scanner_->begin(e.path, e.size, e.kind);
+  if (!whole && !scan) {
     use_content(e, head, nullptr);
     return;
   }
-  if (!copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
+  if (scan) scanner_->feed(head);
+  if (whole && !copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
+  if (!whole) use_content(e, head, nullptr);  // before the blocks overwrite `head`
   for (;;) {
     std::span<const std::byte> b = next_block();
     if (b.empty()) break;
-    buf_.append(reinterpret_cast<const char*>(b.data()), b.size());
+    if (scan) scanner_->feed(b);
+    if (whole) buf_.append(reinterpret_cast<const char*>(b.data()), b.size());
   }
-  use_content(e, {}, &buf_);
+  if (scan) end_scanner(i);
+  if (whole) use_content(e, {}, &buf_);
 }
 
 }  // namespace coroner::scan

@@ -91,6 +91,27 @@ struct Entry {
   ContentKind kind = ContentKind::kNone;
 };
 
+// A match of a ContentScanner (ScanOptions::content_scanner): where, which pattern, and a
+// redacted form of the matched bytes. Never the matched bytes themselves.
+struct ContentMatch {
+  uint32_t entry = 0;     // index into LayerIndex::entries
+  uint32_t line = 0;      // 1-based line of the match start
+  uint16_t rule = 0;      // the scanner's own pattern number (rules/secrets.h: secret_rules())
+  std::string redacted;   // e.g. "AKIA…(20)"
+};
+
+// Sees the content of regular files while the layer streams (rules/secrets.h implements it for
+// secrets). One object per layer scan, used by one thread and reused for every file: begin()
+// says whether this file is wanted (from its path, size and sniffed kind), then feed() gets
+// every block in order, then end() appends the matches. Files it declines cost nothing more.
+class ContentScanner {
+ public:
+  virtual ~ContentScanner() = default;
+  virtual bool begin(std::string_view path, uint64_t size, ContentKind kind) = 0;
+  virtual void feed(std::span<const std::byte> block) = 0;
+  virtual void end(std::vector<ContentMatch>& out) = 0;  // entry is set by the caller
+};
+
 struct LayerIndex {
   uint32_t index = 0;     // position in the image, bottom is 0
   image::LayerDesc desc;  // as the source described it
@@ -102,6 +123,7 @@ struct LayerIndex {
   std::vector<Facts> facts;
   std::map<std::string, std::string, std::less<>> captured;  // path -> whole content
   std::vector<std::string> notes;  // per-file problems that did not stop the scan
+  std::vector<ContentMatch> content_matches;  // by entry index; empty without a content_scanner
   StringArena arena;
 };
 
@@ -123,6 +145,9 @@ struct ScanOptions {
   // Bound on the uncompressed size of one layer (a compression bomb is an Error, not a hang).
   uint64_t max_uncompressed = 1ull << 40;
   unsigned threads = 0;  // 0: one per core
+  // Content scanning in the same pass (the audit's secrets): called once per layer scan. Unset:
+  // no scanner, and the scan reads no more content than it would anyway.
+  std::function<std::unique_ptr<ContentScanner>()> content_scanner;
 };
 
 // "layer 3 (sha256:1a2b3c4d5e6f…)": how messages name a layer (the index, bottom is 0, and the

@@ -1,0 +1,572 @@
+#include "rules/audit_rules.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "base/text.h"
+#include "fs/resolve.h"
+#include "linux/users.h"
+#include "rules/rules.h"
+#include "rules/secrets.h"
+
+namespace coroner::rules {
+namespace {
+
+// Lines quoted per log file, files listed per aggregated finding, leftovers reported one by one.
+constexpr size_t kMaxLogLines = 10;
+constexpr size_t kMaxListed = 10;
+constexpr size_t kMaxLeftovers = 100;
+// A layer wasting less than this is not worth a finding.
+constexpr uint64_t kWastedThreshold = 1 << 20;
+
+struct Ctx {
+  const AuditInput& in;
+  std::vector<std::string> created_by;
+  std::vector<Finding> out;
+  const fs::Tree& tree() const { return in.root.tree(); }
+};
+
+std::string base_name(std::string_view p) {
+  size_t s = p.rfind('/');
+  return std::string(s == std::string_view::npos ? p : p.substr(s + 1));
+}
+
+std::string mode_str(uint32_t mode) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%04o", mode & 07777);
+  return b;
+}
+
+std::string mib(uint64_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return b;
+}
+
+Finding& add(Ctx& c, std::string_view rule, std::string path, std::optional<uint32_t> layer,
+             std::string message) {
+  const RuleInfo* info = find_rule(rule);
+  Finding f;
+  f.rule = std::string(rule);
+  f.severity = info ? info->severity : Severity::kInfo;
+  f.fix = info ? std::string(info->fix) : "";
+  f.path = std::move(path);
+  f.message = std::move(message);
+  f.layer_index = layer;
+  if (layer && *layer < c.in.info.layers.size()) {
+    const image::LayerDesc& d = c.in.info.layers[*layer];
+    f.layer_digest = !d.digest.empty() ? d.digest : d.diff_id;
+  }
+  if (layer && *layer < c.created_by.size()) f.created_by = c.created_by[*layer];
+  c.out.push_back(std::move(f));
+  return c.out.back();
+}
+
+// Preorder over present nodes, skipping the pseudo filesystems a runtime mounts over.
+void walk(const Ctx& c, const std::function<void(fs::NodeId, const fs::Node&)>& visit) {
+  const fs::Tree& t = c.tree();
+  t.walk([&](fs::NodeId id) {
+    const fs::Node& n = t.node(id);
+    if (n.is_dir() && n.parent == fs::kRootNode && (n.name == "proc" || n.name == "sys")) {
+      return false;
+    }
+    visit(id, n);
+    return true;
+  });
+}
+
+bool under(std::string_view p, std::string_view dir) {
+  return p.size() > dir.size() && starts_with(p, dir) && p[dir.size()] == '/';
+}
+
+// --- secret-file-readable ------------------------------------------------------------------
+
+// Files that hold secrets by their name: they should be 0600 (0640 with a dedicated group).
+bool is_secret_file(std::string_view path) {
+  std::string name = base_name(path);
+  static constexpr std::string_view kNames[] = {"id_rsa",           "id_dsa",  "id_ecdsa",
+                                                "id_ed25519",       ".netrc",  ".pgpass",
+                                                ".git-credentials", ".pypirc", ".env"};
+  for (std::string_view n : kNames) {
+    if (name == n) return true;
+  }
+  return ends_with(path, "/.aws/credentials") || ends_with(path, "/.docker/config.json") ||
+         (starts_with(path, "/etc/ssh/ssh_host_") && ends_with(path, "_key"));
+}
+
+void secret_file_readable(Ctx& c) {
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (!n.is_regular()) return;
+    std::string p = c.tree().path_of(id);
+    uint32_t mode = n.inode->mode;
+    bool shadow =
+        p == "/etc/shadow" || p == "/etc/gshadow" || p == "/etc/shadow-" || p == "/etc/gshadow-";
+    if (shadow && (mode & 0004)) {
+      add(c, "secret-file-readable", p, n.layer,
+          p + " is readable by every user (mode " + mode_str(mode) +
+              "): any process can read the password hashes")
+          .fix = "chmod 640 " + p + " (root:shadow) or 600";
+      return;
+    }
+    // sshd refuses a host key that group or others may access ("UNPROTECTED PRIVATE KEY FILE",
+    // sshkey_perm_ok in OpenSSH's authfile.c) and starts without it.
+    if (starts_with(p, "/etc/ssh/ssh_host_") && ends_with(p, "_key") && (mode & 0077)) {
+      add(c, "secret-file-readable", p, n.layer,
+          p + " has mode " + mode_str(mode) +
+              ": sshd ignores a host key that group or others can access (\"UNPROTECTED "
+              "PRIVATE KEY FILE!\")")
+          .fix = "chmod 600 " + p;
+      return;
+    }
+    // sshd's StrictModes refuses authorized_keys writable by group or others.
+    if (ends_with(p, "/.ssh/authorized_keys") && (mode & 0022)) {
+      add(c, "secret-file-readable", p, n.layer,
+          p + " has mode " + mode_str(mode) +
+              ": sshd (StrictModes) refuses keys from a file group or others can write "
+              "(\"Authentication refused: bad ownership or modes\")")
+          .fix = "chmod 600 " + p;
+      return;
+    }
+    if (!shadow && is_secret_file(p) && (mode & 0004)) {
+      add(c, "secret-file-readable", p, n.layer,
+          p + " holds credentials and is readable by every user (mode " + mode_str(mode) + ")")
+          .fix = "chmod 600 " + p + ", or better, do not bake it into the image";
+    }
+  });
+}
+
+// --- private-key and secret-token from the scan's content matches --------------------------
+
+// Whether `e` of layer `layer` is what the merged view shows at its path.
+std::optional<fs::NodeId> visible_node(const Ctx& c, const scan::Entry& e) {
+  std::optional<fs::NodeId> id = c.tree().lookup(e.path);
+  if (!id || c.tree().node(*id).inode != &e) return std::nullopt;
+  return id;
+}
+
+void content_secrets(Ctx& c) {
+  const std::vector<SecretRule>& rules = secret_rules();
+  for (const scan::LayerIndex& layer : c.in.root.layers()) {
+    for (const scan::ContentMatch& m : layer.content_matches) {
+      if (m.rule >= rules.size() || m.entry >= layer.entries.size()) continue;
+      const SecretRule& r = rules[m.rule];
+      const scan::Entry& e = layer.entries[m.entry];
+      std::string p = "/" + std::string(e.path);
+      std::string where = p + (m.line ? ":" + std::to_string(m.line) : "");
+      std::string msg = r.description + " at " + where + ": " + m.redacted;
+      // A file deleted or replaced by a later layer is still in this layer's blob: anyone who
+      // pulls the image can read it (docker save, crane export).
+      if (!visible_node(c, e)) {
+        msg += " (hidden by a later layer, but still in this layer's blob)";
+      }
+      Finding& f = add(c, r.finding, p, layer.index, msg);
+      f.evidence.push_back(r.id + " " + where + " " + m.redacted);
+      f.fix = r.finding == "private-key"
+                  ? "remove the key from the build context (mount it as a secret at run time); "
+                    "deleting it in a later layer does not remove it from the image"
+                  : "revoke the token, then pass it at run time (env, secret mount), never in "
+                    "the image; use RUN --mount=type=secret for build-time secrets";
+    }
+  }
+}
+
+// Key stores that the content scan does not read (binary): found by name.
+void private_key_files(Ctx& c) {
+  std::set<const scan::Entry*> matched;
+  for (const scan::LayerIndex& layer : c.in.root.layers()) {
+    for (const scan::ContentMatch& m : layer.content_matches) {
+      if (m.entry < layer.entries.size()) matched.insert(&layer.entries[m.entry]);
+    }
+  }
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (!n.is_regular() || n.inode->size == 0 || matched.count(n.inode)) return;
+    std::string p = c.tree().path_of(id);
+    bool store = ends_with(p, ".p12") || ends_with(p, ".pfx") || ends_with(p, ".jks") ||
+                 ends_with(p, ".keystore");
+    std::string name = base_name(p);
+    bool ssh =
+        (name == "id_rsa" || name == "id_dsa" || name == "id_ecdsa" || name == "id_ed25519") &&
+        n.inode->kind != scan::ContentKind::kText;
+    if (!store && !ssh) return;
+    add(c, "private-key", p, n.layer,
+        p + (store ? " is a key store (PKCS#12 / Java) that usually holds private keys"
+                   : " is named like an SSH private key"))
+        .fix = "remove it from the image; mount keys at run time";
+  });
+}
+
+bool secretish_name(std::string_view key) {
+  std::string k;
+  for (char ch : key) k += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (ends_with(k, "_FILE") || ends_with(k, "_PATH") || ends_with(k, "_DIR")) return false;
+  static constexpr std::string_view kWords[] = {"PASSWORD",   "PASSWD",      "SECRET",
+                                                "TOKEN",      "API_KEY",     "APIKEY",
+                                                "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL"};
+  for (std::string_view w : kWords) {
+    if (k.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// KEY=VALUE with a secret-looking key and a literal value (not a ${reference}).
+std::optional<std::string> secret_assignment(std::string_view kv) {
+  size_t eq = kv.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;
+  std::string_view key = trim(kv.substr(0, eq));
+  if (starts_with(key, "export ")) key = trim(key.substr(7));
+  std::string_view value = trim(kv.substr(eq + 1));
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) {
+    value = value.substr(1, value.size() - 2);
+  }
+  if (!secretish_name(key) || value.empty() || starts_with(value, "$") || starts_with(value, "/")) {
+    return std::nullopt;
+  }
+  return std::string(key) + "=" + redact(value, value.size());
+}
+
+void config_secrets(Ctx& c) {
+  const image::ImageConfig& cfg = c.in.info.config;
+  for (const std::string& kv : cfg.env) {
+    if (auto a = secret_assignment(kv)) {
+      add(c, "secret-token", "", std::nullopt,
+          "the image config sets " + *a + " in ENV: every container and `docker inspect` shows it")
+          .fix = "pass it at run time (docker run -e, a secret mount, NAME_FILE)";
+      continue;
+    }
+    for (const scan::ContentMatch& m : scan_secrets(kv)) {
+      add(c, "secret-token", "", std::nullopt,
+          secret_rules()[m.rule].description + " in ENV: " + m.redacted);
+    }
+  }
+  std::vector<std::optional<size_t>> unused;
+  uint32_t layer = 0;
+  for (const image::HistoryEntry& h : cfg.history) {
+    std::optional<uint32_t> l;
+    if (!h.empty_layer) l = layer++;
+    for (const scan::ContentMatch& m : scan_secrets(h.created_by)) {
+      add(c, "secret-token", "", l,
+          secret_rules()[m.rule].description +
+              " in the build history (`docker history` shows "
+              "it): " +
+              m.redacted)
+          .fix = "use RUN --mount=type=secret or build args that are not recorded";
+    }
+  }
+}
+
+// .env files: secret-looking assignments (the file itself was captured).
+void env_files(Ctx& c) {
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (!n.is_regular()) return;
+    std::string name = base_name(n.name);
+    if (name != ".env" && !starts_with(name, ".env.")) return;
+    if (ends_with(name, ".example") || ends_with(name, ".sample") || ends_with(name, ".template") ||
+        ends_with(name, ".dist")) {
+      return;
+    }
+    std::optional<std::string_view> text = c.in.root.content(id);
+    if (!text) return;
+    std::string p = c.tree().path_of(id);
+    uint32_t line = 0;
+    std::vector<std::string> hits;
+    for (std::string_view l : split(*text, '\n')) {
+      ++line;
+      if (auto a = secret_assignment(l)) hits.push_back(p + ":" + std::to_string(line) + ": " + *a);
+    }
+    if (hits.empty()) return;
+    Finding& f = add(
+        c, "secret-token", p, n.layer,
+        p + " is an .env file with " + std::to_string(hits.size()) + " secret-looking value(s)");
+    f.evidence = std::move(hits);
+    f.fix = "add .env to .dockerignore and pass the values at run time";
+  });
+}
+
+// --- world-writable, setuid-binary -----------------------------------------------------------
+
+void world_writable(Ctx& c) {
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    uint32_t mode = n.inode->mode;
+    if (!(mode & 0002) || !(n.is_dir() || n.is_regular())) return;
+    if (n.is_dir() && (mode & 01000)) return;  // /tmp-style: sticky bit keeps files apart
+    std::string p = c.tree().path_of(id);
+    add(c, "world-writable", p, n.layer,
+        p +
+            (n.is_dir() ? " is a world-writable directory without the sticky bit"
+                        : " is a world-writable file") +
+            " (mode " + mode_str(mode) + "): any user in the container can " +
+            (n.is_dir() ? "delete or replace what is in it" : "change it"))
+        .fix =
+        n.is_dir() ? "chmod o-w " + p + " (or +t for a shared scratch dir)" : "chmod o-w " + p;
+  });
+}
+
+void setuid_binary(Ctx& c) {
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    uint32_t mode = n.inode->mode;
+    if (!n.is_regular() || !(mode & 06000)) return;
+    std::string p = c.tree().path_of(id);
+    std::string what = (mode & 04000) ? "setuid (runs as uid " + std::to_string(n.inode->uid) + ")"
+                                      : "setgid (runs as gid " + std::to_string(n.inode->gid) + ")";
+    if ((mode & 06000) == 06000) what = "setuid and setgid";
+    add(c, "setuid-binary", p, n.layer, p + " is " + what + ", mode " + mode_str(mode)).fix =
+        "chmod u-s,g-s " + p +
+        " if the container does not need it, or run with "
+        "--security-opt no-new-privileges";
+  });
+}
+
+// --- orphan-owner ------------------------------------------------------------------------------
+
+struct Accounts {
+  std::optional<linux_::PasswdFile> passwd;
+  std::optional<linux_::GroupFile> group;
+};
+
+Accounts read_accounts(const Ctx& c) {
+  Accounts a;
+  if (auto t = c.in.root.content("/etc/passwd")) a.passwd = linux_::parse_passwd(*t);
+  if (auto t = c.in.root.content("/etc/group")) a.group = linux_::parse_group(*t);
+  return a;
+}
+
+void account_consistency(Ctx& c, const Accounts& a) {
+  if (!a.passwd) return;
+  std::optional<fs::NodeId> pw = c.tree().lookup("/etc/passwd");
+  std::optional<uint32_t> layer;
+  if (pw) layer = c.tree().node(*pw).layer;
+  for (const linux_::DuplicateUid& d : linux_::duplicate_uids(*a.passwd)) {
+    std::string names;
+    for (const std::string& n : d.names) names += (names.empty() ? "" : ", ") + escape(n);
+    add(c, "orphan-owner", "/etc/passwd", layer,
+        "uid " + std::to_string(d.uid) + " belongs to several users (" + names +
+            "): files show the first name, and each user can touch the others' files")
+        .fix = "give each user its own uid";
+  }
+  if (!a.group) return;
+  for (const linux_::PasswdEntry* e : linux_::users_without_primary_group(*a.passwd, *a.group)) {
+    add(c, "orphan-owner", "/etc/passwd", layer,
+        "user " + escape(e->name) + " (line " + std::to_string(e->line) + ") has primary gid " +
+            std::to_string(e->gid) + ", which /etc/group does not have")
+        .fix = "add the group (groupadd -g " + std::to_string(e->gid) + ")";
+  }
+  for (const linux_::PasswdEntry& e : a.passwd->entries) {
+    if (e.shell.empty() || !starts_with(e.shell, "/")) continue;
+    if (c.in.root.resolve(e.shell).ok()) continue;
+    if (e.uid != 0 && (ends_with(e.shell, "nologin") || ends_with(e.shell, "false"))) continue;
+    add(c, "orphan-owner", "/etc/passwd", layer,
+        "user " + escape(e.name) + " has login shell " + escape(e.shell) +
+            ", which the image does not have (su, docker exec -u and login fail)")
+        .fix = "usermod -s /bin/sh " + escape(e.name);
+  }
+}
+
+void orphan_owner(Ctx& c) {
+  Accounts a = read_accounts(c);
+  account_consistency(c, a);
+  if (!a.passwd || !a.group) return;
+  std::set<int64_t> uids, gids;
+  for (const auto& e : a.passwd->entries) uids.insert(e.uid);
+  for (const auto& e : a.group->entries) gids.insert(e.gid);
+  // One finding per unknown owner and layer, listing the first paths (a COPY of a tree with the
+  // build machine's uid would otherwise give thousands).
+  std::map<std::tuple<bool, uint32_t, uint32_t>, std::vector<std::string>> by_owner;
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (id == fs::kRootNode || n.implicit) return;
+    bool uid_unknown = n.inode->uid != 0 && !uids.count(n.inode->uid);
+    bool gid_unknown = n.inode->gid != 0 && !gids.count(n.inode->gid);
+    if (uid_unknown) by_owner[{true, n.inode->uid, n.layer}].push_back(c.tree().path_of(id));
+    if (gid_unknown) by_owner[{false, n.inode->gid, n.layer}].push_back(c.tree().path_of(id));
+  });
+  for (auto& [key, paths] : by_owner) {
+    auto [is_uid, owner, layer] = key;
+    std::string what = is_uid ? "uid " + std::to_string(owner) + ", which /etc/passwd"
+                              : "gid " + std::to_string(owner) + ", which /etc/group";
+    Finding& f = add(c, "orphan-owner", paths.front(), layer,
+                     std::to_string(paths.size()) + " path(s) owned by " + what +
+                         " does not have (files copied with the build machine's owner?)");
+    for (size_t i = 0; i < paths.size() && i < kMaxListed; ++i) f.evidence.push_back(paths[i]);
+    if (paths.size() > kMaxListed) {
+      f.evidence.push_back("... " + std::to_string(paths.size() - kMaxListed) + " more");
+    }
+    f.fix = "COPY --chown=USER:GROUP, or create the " + std::string(is_uid ? "user" : "group");
+  }
+}
+
+// --- dangling-symlink --------------------------------------------------------------------------
+
+// Targets that a runtime creates or mounts: a link into them is not broken.
+bool runtime_target(std::string_view path) {
+  for (std::string_view d : {"/proc", "/sys", "/dev", "/run", "/var/run", "/tmp"}) {
+    if (path == d || under(path, d)) return true;
+  }
+  return false;
+}
+
+void dangling_symlink(Ctx& c) {
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (!n.is_symlink()) return;
+    std::string p = c.tree().path_of(id);
+    fs::ResolveResult r = c.in.root.resolve(p);
+    if (r.error != fs::ResolveError::kNoEnt && r.error != fs::ResolveError::kLoop) return;
+    if (r.error == fs::ResolveError::kNoEnt && runtime_target(r.path)) return;
+    Finding& f =
+        add(c, "dangling-symlink", p, n.layer,
+            p + " -> " + escape(n.inode->link) +
+                (r.error == fs::ResolveError::kLoop ? ": a symlink loop"
+                                                    : ": " + escape(r.path) + " does not exist"));
+    f.evidence.push_back(fs::describe_hops(r));
+    f.fix = "install the target or remove the link";
+  });
+}
+
+// --- log-errors --------------------------------------------------------------------------------
+
+bool error_line(std::string_view l) {
+  static constexpr std::string_view kMarks[] = {"segfault",
+                                                "Segmentation fault",
+                                                "panic:",
+                                                "Kernel panic",
+                                                "Traceback (most recent call",
+                                                "FATAL",
+                                                "exited with code",
+                                                "Out of memory",
+                                                "oom-kill",
+                                                "OOMKilled",
+                                                "core dumped"};
+  for (std::string_view m : kMarks) {
+    if (l.find(m) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+void log_errors(Ctx& c) {
+  std::optional<fs::NodeId> logs = c.tree().lookup("/var/log");
+  if (!logs) return;
+  c.tree().walk(
+      [&](fs::NodeId id) {
+        const fs::Node& n = c.tree().node(id);
+        if (!n.is_regular()) return true;
+        std::optional<std::string_view> text = c.in.root.content(id);
+        if (!text || n.inode->kind == scan::ContentKind::kBinary) return true;
+        std::string p = c.tree().path_of(id);
+        std::vector<std::string> quoted;
+        size_t total = 0;
+        uint32_t line = 0, first = 0;
+        for (std::string_view l : split(*text, '\n')) {
+          ++line;
+          if (!error_line(l)) continue;
+          if (first == 0) first = line;
+          if (++total > kMaxLogLines) continue;
+          quoted.push_back(p + ":" + std::to_string(line) + ": " + escape(trim(l), 200));
+        }
+        if (total == 0) return true;
+        Finding& f = add(c, "log-errors", p, n.layer,
+                         p + " was baked into the image with " + std::to_string(total) +
+                             " error record(s), first at line " + std::to_string(first));
+        f.evidence = std::move(quoted);
+        return true;
+      },
+      *logs);
+}
+
+// --- tmp-leftovers -----------------------------------------------------------------------------
+
+std::optional<std::string> leftover_kind(const fs::Node& n, std::string_view p) {
+  std::string name = base_name(p);
+  bool scratch =
+      under(p, "/tmp") || under(p, "/var/tmp") || under(p, "/run") || under(p, "/var/run");
+  if (n.inode->type == scan::FileType::kSocket && scratch) return "a socket";
+  if (!n.is_regular()) return std::nullopt;
+  if (ends_with(name, ".swp") || ends_with(name, ".swo") ||
+      (name.size() > 2 && name.front() == '#' && name.back() == '#')) {
+    return "an editor swap file";
+  }
+  if (name == "core" || (starts_with(name, "core.") && name.size() > 5 &&
+                         std::all_of(name.begin() + 5, name.end(), ::isdigit))) {
+    return "a core dump";
+  }
+  if (!scratch) return std::nullopt;
+  if (ends_with(name, ".pid")) return "a pid file";
+  if (ends_with(name, ".lock") || name == "LOCK" || name == "lock") return "a lock file";
+  if (under(p, "/tmp") || under(p, "/var/tmp")) return "a file left in a temp dir";
+  return std::nullopt;
+}
+
+void tmp_leftovers(Ctx& c) {
+  size_t count = 0;
+  uint64_t bytes = 0;
+  walk(c, [&](fs::NodeId id, const fs::Node& n) {
+    if (n.is_dir()) return;
+    std::string p = c.tree().path_of(id);
+    std::optional<std::string> kind = leftover_kind(n, p);
+    if (!kind) return;
+    bytes += n.inode->size;
+    if (++count > kMaxLeftovers) return;
+    add(c, "tmp-leftovers", p, n.layer,
+        p + " is " + *kind + " left by the build (" + std::to_string(n.inode->size) + " bytes)")
+        .fix = "remove it in the RUN step that created it";
+  });
+  if (count > kMaxLeftovers) {
+    add(c, "tmp-leftovers", "", std::nullopt,
+        std::to_string(count - kMaxLeftovers) + " more leftovers not listed (" + mib(bytes) +
+            " in all)");
+  }
+}
+
+// --- wasted-space ------------------------------------------------------------------------------
+
+void wasted_space(Ctx& c) {
+  const fs::Tree& t = c.tree();
+  const fs::Version* base = t.versions().data();
+  for (uint32_t l = 0; l < t.layer_count(); ++l) {
+    fs::LayerChanges ch = t.layer_changes(l);
+    if (ch.wasted_bytes < kWastedThreshold) continue;
+    // The biggest files this layer wrote that a later layer shadowed or deleted.
+    std::vector<std::pair<uint64_t, std::string>> big;
+    for (const fs::Version& v : t.layer_versions(l)) {
+      if (!v.entry || v.entry != v.inode || v.entry->type != scan::FileType::kRegular) continue;
+      if (t.node(v.node).last_version == static_cast<uint32_t>(&v - base)) continue;
+      big.emplace_back(v.entry->size, t.path_of(v.node));
+    }
+    std::sort(big.rbegin(), big.rend());
+    Finding& f = add(c, "wasted-space", "", l,
+                     "layer " + std::to_string(l) + " ships " + mib(ch.wasted_bytes) +
+                         " that later layers delete or overwrite: every pull downloads them");
+    for (size_t i = 0; i < big.size() && i < kMaxListed; ++i) {
+      f.evidence.push_back(big[i].second + " (" + mib(big[i].first) + ")");
+    }
+    f.fix = "delete files in the same RUN step that creates them, or use a multi-stage build";
+  }
+}
+
+}  // namespace
+
+bool audit_capture_paths(std::string_view p, uint64_t size) {
+  if (size > kMaxAuditCapture) return false;
+  if (starts_with(p, "var/log/")) return true;
+  std::string name = base_name(p);
+  return name == ".env" || starts_with(name, ".env.");
+}
+
+std::vector<Finding> run_audit(const AuditInput& input) {
+  Ctx c{input, created_by_of_layers(input.info), {}};
+  secret_file_readable(c);
+  content_secrets(c);
+  private_key_files(c);
+  config_secrets(c);
+  env_files(c);
+  world_writable(c);
+  setuid_binary(c);
+  orphan_owner(c);
+  dangling_symlink(c);
+  log_errors(c);
+  tmp_leftovers(c);
+  wasted_space(c);
+  sort_findings(c.out);
+  return std::move(c.out);
+}
+
+}  // namespace coroner::rules

@@ -1,0 +1,270 @@
+#include "rules/audit_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "rules/secrets.h"
+#include "testing/tree_builder.h"
+
+namespace coroner::rules {
+namespace {
+
+constexpr std::string_view kAwsKeyId = "AKIAIOSFODNN7EXAMPLE";
+constexpr std::string_view kPasswd =
+    "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+constexpr std::string_view kGroup = "root:x:0:\napp:x:1000:\n";
+
+// A tree with /bin/sh and the account files; tests add what their rule looks at.
+class AuditTest : public ::testing::Test {
+ protected:
+  AuditTest() {
+    b.dir("bin").file("bin/sh", 100, 0755).dir("etc");
+    b.file("etc/passwd").content(kPasswd).file("etc/group").content(kGroup);
+  }
+
+  // Runs the secret scanner over the captured files, as the scan would have, then the audit.
+  std::vector<Finding> audit() {
+    auto scanner = make_secret_scanner();
+    for (scan::LayerIndex& l : b.mutable_layers()) {
+      l.content_matches.clear();
+      for (size_t i = 0; i < l.entries.size(); ++i) {
+        auto it = l.captured.find(std::string(l.entries[i].path));
+        if (it == l.captured.end()) continue;
+        if (!scanner->begin(l.entries[i].path, it->second.size(), l.entries[i].kind)) continue;
+        scanner->feed(std::as_bytes(std::span<const char>(it->second.data(), it->second.size())));
+        size_t before = l.content_matches.size();
+        scanner->end(l.content_matches);
+        for (size_t k = before; k < l.content_matches.size(); ++k) {
+          l.content_matches[k].entry = static_cast<uint32_t>(i);
+        }
+      }
+    }
+    tree.emplace(b.build());
+    root.emplace(*tree, b.layers());
+    return run_audit({*root, info});
+  }
+
+  static std::vector<Finding> of(const std::vector<Finding>& fs, std::string_view rule) {
+    std::vector<Finding> out;
+    for (const Finding& f : fs) {
+      if (f.rule == rule) out.push_back(f);
+    }
+    return out;
+  }
+
+  testing::TreeBuilder b;
+  image::ImageInfo info;
+  std::optional<fs::Tree> tree;
+  std::optional<linux_::RootView> root;
+};
+
+TEST_F(AuditTest, CleanImageHasNoFindings) {
+  b.dir("tmp", 01777).dir("usr/bin").file("usr/bin/app", 10, 0755);
+  EXPECT_TRUE(audit().empty());
+}
+
+// secret-file-readable
+TEST_F(AuditTest, ShadowReadableByOthers) {
+  b.file("etc/shadow", 10, 0644);
+  auto f = of(audit(), "secret-file-readable");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/etc/shadow");
+}
+TEST_F(AuditTest, ShadowRootShadow0640IsFine) {
+  b.file("etc/shadow", 10, 0640, 0, 42).file("etc/ssh/ssh_host_ed25519_key", 10, 0600);
+  b.file("root/.ssh/authorized_keys", 10, 0600);
+  EXPECT_TRUE(of(audit(), "secret-file-readable").empty());
+}
+TEST_F(AuditTest, SshHostKeyTooOpenAndAuthorizedKeysWritable) {
+  b.file("etc/ssh/ssh_host_rsa_key", 10, 0644).file("etc/ssh/ssh_host_rsa_key.pub", 10, 0644);
+  b.file("home/app/.ssh/authorized_keys", 10, 0666, 1000, 1000);
+  auto f = of(audit(), "secret-file-readable");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].path, "/etc/ssh/ssh_host_rsa_key");
+  EXPECT_NE(f[0].message.find("UNPROTECTED"), std::string::npos);
+  EXPECT_EQ(f[1].path, "/home/app/.ssh/authorized_keys");
+}
+
+// private-key
+TEST_F(AuditTest, PrivateKeyByContentWithLine) {
+  b.file("app/tls.key").content("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n");
+  auto f = of(audit(), "private-key");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/app/tls.key");
+  EXPECT_NE(f[0].message.find("/app/tls.key:1"), std::string::npos);
+}
+TEST_F(AuditTest, PublicKeyIsNoPrivateKey) {
+  b.file("app/tls.pub").content("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n");
+  EXPECT_TRUE(of(audit(), "private-key").empty());
+}
+TEST_F(AuditTest, PrivateKeyDeletedInALaterLayerIsStillReported) {
+  b.file("root/.ssh/id_rsa", 0, 0600).content("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n");
+  b.layer().whiteout("root/.ssh/id_rsa");
+  auto f = of(audit(), "private-key");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].layer_index, 0u);  // the layer that wrote it
+  EXPECT_NE(f[0].message.find("still in this layer's blob"), std::string::npos);
+}
+TEST_F(AuditTest, KeyStoreFoundByName) {
+  b.file("app/keystore.p12", 100);
+  auto f = of(audit(), "private-key");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/app/keystore.p12");
+}
+
+// secret-token
+TEST_F(AuditTest, TokenInFileIsRedacted) {
+  b.file("root/.aws/credentials", 0, 0600)
+      .content("[default]\naws_access_key_id = " + std::string(kAwsKeyId) + "\n");
+  auto fs = audit();
+  auto f = of(fs, "secret-token");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/root/.aws/credentials");
+  EXPECT_NE(f[0].message.find(":2"), std::string::npos);
+  for (const Finding& x : fs) {
+    EXPECT_EQ(x.message.find(kAwsKeyId), std::string::npos);
+    for (const std::string& e : x.evidence) EXPECT_EQ(e.find(kAwsKeyId), std::string::npos);
+  }
+}
+TEST_F(AuditTest, PasswordInEnvAndTokenInHistory) {
+  info.config.env = {"PATH=/usr/bin", "DB_PASSWORD=hunter2hunter2", "DB_PASSWORD_FILE=/run/s"};
+  image::HistoryEntry h;
+  h.created_by = "RUN git clone https://x:ghp_" + std::string(36, 'Q') + "@github.com/o/r";
+  info.config.history = {h};
+  auto f = of(audit(), "secret-token");
+  ASSERT_EQ(f.size(), 2u);
+  for (const Finding& x : f) {
+    EXPECT_EQ(x.message.find("hunter2hunter2"), std::string::npos);
+    EXPECT_EQ(x.message.find(std::string(36, 'Q')), std::string::npos);
+  }
+}
+TEST_F(AuditTest, EnvFileWithSecretsButNotTheExample) {
+  b.file("app/.env").content("DEBUG=1\nAPI_TOKEN=abcdef123456\n");
+  b.file("app/.env.example").content("API_TOKEN=changeme\n");
+  auto f = of(audit(), "secret-token");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/app/.env");
+  ASSERT_EQ(f[0].evidence.size(), 1u);
+  EXPECT_NE(f[0].evidence[0].find("/app/.env:2"), std::string::npos);
+  EXPECT_EQ(f[0].evidence[0].find("abcdef123456"), std::string::npos);
+}
+TEST_F(AuditTest, PlainConfigHasNoToken) {
+  b.file("etc/app.conf").content("listen 8080\nuser app\n");
+  info.config.env = {"PATH=/usr/bin", "TOKEN_DIR=/run/tokens", "PASSWORD="};
+  EXPECT_TRUE(of(audit(), "secret-token").empty());
+}
+
+// world-writable
+TEST_F(AuditTest, WorldWritableFileAndDirWithoutSticky) {
+  b.file("app/data.db", 10, 0666).dir("app/uploads", 0777);
+  auto f = of(audit(), "world-writable");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].path, "/app/data.db");
+  EXPECT_EQ(f[1].path, "/app/uploads");
+}
+TEST_F(AuditTest, StickyTmpAndSymlinksAreNotWorldWritable) {
+  b.dir("tmp", 01777).symlink("bin/link", "sh").file("app/x", 10, 0664);
+  EXPECT_TRUE(of(audit(), "world-writable").empty());
+}
+
+// setuid-binary
+TEST_F(AuditTest, SetuidAndSetgid) {
+  b.file("usr/bin/passwd", 10, 04755).file("usr/bin/wall", 10, 02755, 0, 5);
+  auto f = of(audit(), "setuid-binary");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_NE(f[0].message.find("setuid"), std::string::npos);
+  EXPECT_NE(f[1].message.find("setgid"), std::string::npos);
+}
+TEST_F(AuditTest, NoSetuid) {
+  b.file("usr/bin/ls", 10, 0755);
+  EXPECT_TRUE(of(audit(), "setuid-binary").empty());
+}
+
+// orphan-owner
+TEST_F(AuditTest, FilesOfUnknownUidAggregated) {
+  b.dir("src", 0755, 501, 20).file("src/a", 1, 0644, 501, 20).file("src/b", 1, 0644, 501, 20);
+  auto f = of(audit(), "orphan-owner");
+  ASSERT_EQ(f.size(), 2u);  // uid 501 and gid 20, one finding each
+  EXPECT_EQ(f[0].path, "/src");
+  EXPECT_NE(f[0].message.find("3 path(s)"), std::string::npos);
+}
+TEST_F(AuditTest, KnownOwnersAreNoOrphans) {
+  b.dir("home/app", 0755, 1000, 1000).file("home/app/x", 1, 0644, 1000, 1000);
+  EXPECT_TRUE(of(audit(), "orphan-owner").empty());
+}
+TEST_F(AuditTest, UserWithoutGroupAndMissingShell) {
+  b.layer()
+      .file("etc/passwd")
+      .content("root:x:0:0::/root:/bin/sh\nsvc:x:1001:1001::/:/bin/bash\ndup:x:0:0::/:/bin/sh\n");
+  auto f = of(audit(), "orphan-owner");
+  ASSERT_EQ(f.size(), 3u);  // duplicate uid 0, gid 1001 missing, /bin/bash missing
+}
+
+// dangling-symlink
+TEST_F(AuditTest, DanglingSymlink) {
+  b.symlink("usr/bin/python", "python3.9");
+  auto f = of(audit(), "dangling-symlink");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/usr/bin/python");
+}
+TEST_F(AuditTest, LinksToFilesAndRuntimeMountsAreFine) {
+  b.symlink("usr/bin/sh2", "/bin/sh").symlink("etc/mtab", "/proc/self/mounts");
+  b.symlink("etc/resolv.conf", "/run/systemd/resolve/stub-resolv.conf");
+  EXPECT_TRUE(of(audit(), "dangling-symlink").empty());
+}
+
+// log-errors
+TEST_F(AuditTest, LogErrorsQuotedWithFileAndLine) {
+  b.file("var/log/app.log")
+      .content(
+          "ok\nstarting\napp[12]: segfault at 0 ip\nTraceback (most "
+          "recent call last):\n");
+  auto f = of(audit(), "log-errors");
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(f[0].evidence.size(), 2u);
+  EXPECT_EQ(f[0].evidence[0], "/var/log/app.log:3: app[12]: segfault at 0 ip");
+}
+TEST_F(AuditTest, CleanLogs) {
+  b.file("var/log/dpkg.log").content("2024-01-01 install libc6 2.36\n");
+  EXPECT_TRUE(of(audit(), "log-errors").empty());
+}
+
+// tmp-leftovers
+TEST_F(AuditTest, TmpLeftovers) {
+  b.dir("tmp", 01777).file("tmp/build.tar.gz", 100).file("run/app.pid", 5);
+  b.file("app/.main.py.swp", 10).file("app/core", 1000);
+  auto f = of(audit(), "tmp-leftovers");
+  ASSERT_EQ(f.size(), 4u);
+}
+TEST_F(AuditTest, EmptyTmpAndOrdinaryFiles) {
+  b.dir("tmp", 01777).dir("run").file("app/main.py", 10).file("app/core.py", 10);
+  EXPECT_TRUE(of(audit(), "tmp-leftovers").empty());
+}
+
+// wasted-space
+TEST_F(AuditTest, WastedSpaceNamesTheBigFiles) {
+  b.file("var/cache/apt.bin", 50 << 20);
+  b.layer().whiteout("var/cache/apt.bin");
+  auto f = of(audit(), "wasted-space");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].layer_index, 0u);
+  ASSERT_FALSE(f[0].evidence.empty());
+  EXPECT_NE(f[0].evidence[0].find("/var/cache/apt.bin"), std::string::npos);
+}
+TEST_F(AuditTest, SmallOrKeptFilesWasteNothing) {
+  b.file("var/cache/small.bin", 1000).file("app/big.bin", 50 << 20);
+  b.layer().whiteout("var/cache/small.bin");
+  EXPECT_TRUE(of(audit(), "wasted-space").empty());
+}
+
+TEST(AuditCaptureTest, LogsAndEnvFiles) {
+  EXPECT_TRUE(audit_capture_paths("var/log/app.log", 100));
+  EXPECT_TRUE(audit_capture_paths("app/.env", 100));
+  EXPECT_FALSE(audit_capture_paths("var/log/huge.log", kMaxAuditCapture + 1));
+  EXPECT_FALSE(audit_capture_paths("etc/hosts", 10));
+}
+
+}  // namespace
+}  // namespace coroner::rules
