@@ -14,7 +14,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   musl-tools gcc-aarch64-linux-gnu gcc-i686-linux-gnu python3
   docker.io mmdebstrap skopeo umoci uidmap libarchive-tools zstd isal
-  busybox-static libcap2-bin time hyperfine
+  busybox-static libcap2-bin time hyperfine python3-jsonschema chromium
 )
 
 case "${CORONER_DEPS:-all}" in
