@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -223,6 +225,33 @@ TEST(ReportFilesystemTest, SumsAndFolds) {
   ASSERT_EQ(lib.children.size(), 2u);  // big, then "2 other entries" (small; big2 is 0 bytes)
   EXPECT_EQ(lib.children[0].name, "big");
   EXPECT_EQ(lib.children[1].name, "2 other entries");
+}
+
+// docs/rules.md has one "### <id>" section per rule of all_rules() and no other, in the same
+// order, each with its status as the table says and the four parts.
+TEST(ReportDocsTest, RulesMdHasEveryRuleAndNoOther) {
+  std::ifstream in(std::string(CORONER_SOURCE_DIR) + "/docs/rules.md");
+  ASSERT_TRUE(in) << "docs/rules.md missing";
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> body;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("### ", 0) == 0) {
+      ids.push_back(line.substr(4));
+      continue;
+    }
+    if (!ids.empty()) body[ids.back()] += line + "\n";
+  }
+  std::vector<std::string> want;
+  for (const rules::RuleInfo& r : rules::all_rules()) want.emplace_back(r.id);
+  EXPECT_EQ(ids, want);
+  for (const rules::RuleInfo& r : rules::all_rules()) {
+    const std::string& b = body[std::string(r.id)];
+    std::string status = r.implemented ? "**Status:** checked." : "**Status:** not checked yet.";
+    EXPECT_NE(b.find(status), std::string::npos) << r.id << ": docs/rules.md should say " << status;
+    for (const char* part : {"```dockerfile\n", "**Error it prevents:**", "**Fix:**"}) {
+      EXPECT_NE(b.find(part), std::string::npos) << r.id << " has no " << part;
+    }
+  }
 }
 
 }  // namespace
