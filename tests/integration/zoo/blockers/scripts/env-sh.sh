@@ -1,0 +1,2 @@
+#!/usr/bin/env sh
+echo "zoo: ok $0"

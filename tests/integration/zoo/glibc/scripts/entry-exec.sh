@@ -1,0 +1,3 @@
+#!/bin/sh
+# dash runs it: an entrypoint that execs CMD.
+exec "$@"
