@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "cli/diagnose.h"
 #include "cli/ldd.h"
+#include "cli/ps.h"
 #include "cli/render.h"
 #include "explore/content.h"
 #include "explore/export.h"
@@ -116,7 +117,7 @@ CommandResult run_export(const Request& r) {
   return {0, std::move(warnings)};
 }
 
-constexpr std::array<CommandDef, 9> kCommands{{
+constexpr auto kCommands = std::to_array<CommandDef>({
     {Command::kHelp, "help", run_help},
     {Command::kLs, "ls", run_ls},
     {Command::kFind, "find", run_find},
@@ -126,7 +127,8 @@ constexpr std::array<CommandDef, 9> kCommands{{
     {Command::kExport, "export", run_export},
     {Command::kDiagnose, "diagnose", run_diagnose},
     {Command::kLdd, "ldd", run_ldd},
-}};
+    {Command::kPs, "ps", run_ps},
+});
 
 }  // namespace
 

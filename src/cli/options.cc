@@ -112,6 +112,10 @@ void configure(CLI::App& app, Options& o) {
 
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
   app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
+  auto* ps = app.add_subcommand("ps", "Docker containers that died or keep restarting, and why");
+  ps->add_flag("--json", o.json, "JSON output");
+  ps->add_option("CONTAINER", o.image, "one container: its state, last log lines, changes");
+
   app.add_subcommand("help", "show this help");
   app.require_subcommand(1);
 }
@@ -169,6 +173,7 @@ Request make_request(const Options& o) {
   r.layer_map = o.layer_map;
   if (o.command == "ls") r.command = Command::kLs;
   if (o.command == "cat") r.command = Command::kCat;
+  if (o.command == "ps") r.command = Command::kPs;
   if (o.command == "layers") r.command = Command::kLayers;
   if (o.command == "find") {
     r.command = Command::kFind;

@@ -15,7 +15,7 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd };
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs };
 
 // As typed.
 struct Options {

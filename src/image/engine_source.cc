@@ -598,19 +598,22 @@ void read_logs(Client& client, ContainerState& s) {
   while (!s.log_tail.empty() && s.log_tail.back().empty()) s.log_tail.pop_back();
 }
 
+void read_changes(Client& client, ContainerState& s) {
+  json changes = get_ok(client, "/containers/" + s.id + "/changes", "container changes");
+  if (!changes.is_array()) return;
+  for (const json& ch : changes) {
+    int64_t kind = int_field(ch, "Kind");  // 0 modified, 1 added, 2 deleted
+    char k = kind == 1 ? 'A' : kind == 2 ? 'D' : 'C';
+    s.changes.emplace_back(k, str_field(ch, "Path"));
+  }
+}
+
 std::unique_ptr<ImageSource> open_container(std::unique_ptr<Client> client, const Ref& ref) {
   Inspected ct = inspect_container(*client, ref.name);
   json c = parse_json(ct.body, "container inspect");
   ContainerState state = state_of(c);
   read_logs(*client, state);
-  json changes = get_ok(*client, "/containers/" + ct.id + "/changes", what_of(ref) + ": changes");
-  if (changes.is_array()) {
-    for (const json& ch : changes) {
-      int64_t kind = int_field(ch, "Kind");
-      char k = kind == 1 ? 'A' : kind == 2 ? 'D' : 'C';
-      state.changes.emplace_back(k, str_field(ch, "Path"));
-    }
-  }
+  read_changes(*client, state);
   // The image gives the platform and the history; it may have been removed since.
   std::vector<std::string> notes;
   json image_inspect;
@@ -679,6 +682,14 @@ std::string resolve_id(std::string_view kind, std::string_view name, const Respo
   throw Error(what + ": " + engine::error_message(r));
 }
 
+ContainerState container_state(Client& client, const std::string& name) {
+  Inspected ct = inspect_container(client, name);
+  ContainerState state = state_of(parse_json(ct.body, "container inspect"));
+  read_logs(client, state);
+  read_changes(client, state);
+  return state;
+}
+
 std::vector<ContainerState> list_failed_containers(Client& client) {
   json list = get_ok(client, "/containers/json?all=1", "container list");
   std::vector<ContainerState> out;
@@ -687,7 +698,8 @@ std::vector<ContainerState> list_failed_containers(Client& client) {
     if (r.status != 200) continue;  // removed meanwhile
     ContainerState s = state_of(parse_json(r.body, "container inspect"));
     bool failed = s.restarting || s.status == "restarting" || s.status == "dead" ||
-                  (s.status == "exited" && s.exit_code != 0);
+                  (s.status == "exited" && s.exit_code != 0) ||
+                  (s.status == "created" && (s.exit_code != 0 || !s.error.empty()));
     if (!failed) continue;
     read_logs(client, s);
     out.push_back(std::move(s));

@@ -33,6 +33,9 @@ ImageConfig config_from_inspect(std::string_view inspect_json, std::string_view 
 std::string resolve_id(std::string_view kind, std::string_view name, const engine::Response& r,
                        const std::vector<std::string>& listed_ids);
 
+// One container's state, last log lines and changes (no export). Error as for container:.
+ContainerState container_state(engine::Client& client, const std::string& name);
+
 // The containers that exited non-zero or are restarting, most recent first, each with its
 // state and last log lines (no export, no changes).
 std::vector<ContainerState> list_failed_containers(engine::Client& client);
