@@ -128,13 +128,19 @@ run_case() {
 }
 
 # ZOO_JOBS cases at a time (default 2: the machine's cores; each run copies a root on vfs).
+# Only these pids are waited for: dockerd is a background job of this shell too.
 JOBS=${ZOO_JOBS:-2}
+PIDS=()
 for row in "${ROWS[@]}"; do
   IFS=$'\t' read -r name img ep user wd args expect known <<<"$row"
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  if [ "${#PIDS[@]}" -ge "$JOBS" ]; then
+    wait "${PIDS[0]}" || true
+    PIDS=("${PIDS[@]:1}")
+  fi
   run_case "$name" "$img" "$ep" "$user" "$wd" "$args" &
+  PIDS+=($!)
 done
-wait
+for pid in "${PIDS[@]}"; do wait "$pid" || true; done
 log "cases run after $((SECONDS - T0)) s"
 # ZOO_KEEP=DIR keeps each case's outputs (docker's stdout/stderr/rc, coroner's JSON and text).
 [ -n "${ZOO_KEEP:-}" ] && mkdir -p "$ZOO_KEEP" && cp -a "$TMP/cases/." "$ZOO_KEEP/"
