@@ -81,7 +81,8 @@ import_base() {
 }
 
 _build_image_artifacts() {
-  local name=$1 dir=$2 tmp ref="coroner-test/$name:latest" cid
+  local name=$1 dir=$2 tmp cid
+  local ref="coroner-test/$name:latest"
   [ -f "$dir/complete" ] && [ -z "${CORONER_REFRESH:-}" ] && return 0
   rm -rf "$dir"
   tmp="$dir.tmp.$$"
