@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "cli/diagnose.h"
 #include "cli/ldd.h"
+#include "cli/packages.h"
 #include "cli/ps.h"
 #include "cli/render.h"
 #include "explore/content.h"
@@ -127,6 +128,7 @@ constexpr auto kCommands = std::to_array<CommandDef>({
     {Command::kExport, "export", run_export},
     {Command::kDiagnose, "diagnose", run_diagnose},
     {Command::kLdd, "ldd", run_ldd},
+    {Command::kPackages, "packages", run_packages},
     {Command::kPs, "ps", run_ps},
 });
 

@@ -112,6 +112,7 @@ void configure(CLI::App& app, Options& o) {
 
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
   app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
+  app.add_subcommand("packages", "installed packages, SBOM, dpkg --verify (see `coroner packages --help`)");
   auto* ps = app.add_subcommand("ps", "Docker containers that died or keep restarting, and why");
   ps->add_flag("--json", o.json, "JSON output");
   ps->add_option("CONTAINER", o.image, "one container: its state, last log lines, changes");
@@ -205,6 +206,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     Request r;
     r.command = Command::kDiagnose;
     r.diagnose_args.assign(args.begin() + 1, args.end());
+    return {std::move(r), "", 0};
+  }
+  if (!args.empty() && args[0] == "packages") {
+    Request r;
+    r.command = Command::kPackages;
+    r.packages_args.assign(args.begin() + 1, args.end());
     return {std::move(r), "", 0};
   }
   if (!args.empty() && args[0] == "ldd") {

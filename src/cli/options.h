@@ -15,7 +15,7 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs };
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs, kPackages };
 
 // As typed.
 struct Options {
@@ -53,6 +53,8 @@ struct Request {
   std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
   // ldd parses its own flags (cli/ldd.h).
   std::vector<std::string> ldd_args;
+  // packages parses its own flags (cli/packages.h).
+  std::vector<std::string> packages_args;
 };
 
 // Throws Error (exit 2) on bad usage. `--version` and `--help` are answered through

@@ -1,0 +1,141 @@
+#include "pkg/sbom.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "base/digest.h"
+
+namespace coroner::pkg {
+namespace {
+
+// purl-spec: everything but unreserved characters is percent-encoded.
+std::string pct(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string distro(const InstalledPackage& p, const OsRelease& os) {
+  std::string id = os.id.empty() ? (p.manager == Manager::kApk ? "alpine" : "debian") : os.id;
+  return os.version_id.empty() ? id : id + "-" + os.version_id;
+}
+
+std::string spdx_id(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) out += std::isalnum(c) || c == '.' || c == '-' ? char(c) : '-';
+  return out;
+}
+
+nlohmann::json layer_properties(const InstalledPackage& p, const SbomSubject& subject) {
+  nlohmann::json props = nlohmann::json::array();
+  if (p.layer) {
+    props.push_back({{"name", "coroner:layer_index"}, {"value", std::to_string(*p.layer)}});
+    if (*p.layer < subject.layer_digests.size() && !subject.layer_digests[*p.layer].empty()) {
+      props.push_back(
+          {{"name", "coroner:layer_digest"}, {"value", subject.layer_digests[*p.layer]}});
+    }
+  }
+  if (!p.ok) props.push_back({{"name", "coroner:status"}, {"value", p.status}});
+  return props;
+}
+
+}  // namespace
+
+std::string purl(const InstalledPackage& p, const OsRelease& os) {
+  bool apk = p.manager == Manager::kApk;
+  std::string ns = os.id.empty() ? (apk ? "alpine" : "debian") : os.id;
+  std::string s = std::string("pkg:") + (apk ? "apk/" : "deb/") + pct(ns) + "/" + pct(p.name) +
+                  "@" + pct(p.version);
+  std::string q;
+  auto add = [&](std::string_view k, std::string_view v) {
+    if (v.empty()) return;
+    q += (q.empty() ? "?" : "&") + std::string(k) + "=" + pct(v);
+  };
+  add("arch", p.arch);
+  add("distro", distro(p, os));
+  if (!p.source.empty() && p.source != p.name) {
+    add("upstream", p.source_version.empty() || p.source_version == p.version
+                        ? p.source
+                        : p.source + "@" + p.source_version);
+  }
+  return s + q;
+}
+
+std::string cyclonedx_json(const Inventory& inv, const SbomSubject& subject) {
+  nlohmann::json components = nlohmann::json::array();
+  for (const InstalledPackage& p : inv.packages) {
+    std::string u = purl(p, inv.os);
+    nlohmann::json c = {
+        {"type", "library"}, {"bom-ref", u}, {"name", p.name}, {"version", p.version}, {"purl", u}};
+    if (!p.license.empty()) c["licenses"] = {{{"expression", p.license}}};
+    nlohmann::json props = layer_properties(p, subject);
+    if (!props.empty()) c["properties"] = props;
+    components.push_back(std::move(c));
+  }
+  nlohmann::json subject_c = {{"type", "container"}, {"name", subject.ref}};
+  if (!subject.digest.empty()) subject_c["version"] = subject.digest;
+  nlohmann::json doc = {
+      {"bomFormat", "CycloneDX"},
+      {"specVersion", "1.5"},
+      {"version", 1},
+      {"metadata",
+       {{"tools",
+         {{"components", {{{"type", "application"}, {"name", "coroner"}, {"version", "0.1.0"}}}}}},
+        {"component", subject_c}}},
+      {"components", components}};
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string spdx_json(const Inventory& inv, const SbomSubject& subject) {
+  nlohmann::json packages = nlohmann::json::array();
+  nlohmann::json relationships = nlohmann::json::array();
+  std::string names;
+  size_t n = 0;
+  for (const InstalledPackage& p : inv.packages) {
+    std::string id = "SPDXRef-Package-" +
+                     std::string(p.manager == Manager::kApk ? "apk-" : "deb-") + spdx_id(p.name) +
+                     "-" + std::to_string(++n);
+    nlohmann::json pk = {{"SPDXID", id},
+                         {"name", p.name},
+                         {"versionInfo", p.version},
+                         {"downloadLocation", "NOASSERTION"},
+                         {"filesAnalyzed", false},
+                         {"licenseConcluded", "NOASSERTION"},
+                         {"licenseDeclared", p.license.empty() ? "NOASSERTION" : p.license},
+                         {"copyrightText", "NOASSERTION"},
+                         {"externalRefs",
+                          {{{"referenceCategory", "PACKAGE-MANAGER"},
+                            {"referenceType", "purl"},
+                            {"referenceLocator", purl(p, inv.os)}}}}};
+    if (!p.source.empty() && p.source != p.name) pk["sourceInfo"] = "built from " + p.source;
+    if (p.layer) pk["comment"] = "installed by layer " + std::to_string(*p.layer);
+    packages.push_back(std::move(pk));
+    relationships.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"},
+                             {"relationshipType", "DESCRIBES"},
+                             {"relatedSpdxElement", id}});
+    names += p.name + "@" + p.version + "\n";
+  }
+  // A namespace unique to this content and reproducible for the same image.
+  std::string ns = sha256_digest(as_bytes(subject.ref + "\n" + subject.digest + "\n" + names));
+  nlohmann::json doc = {
+      {"spdxVersion", "SPDX-2.3"},
+      {"dataLicense", "CC0-1.0"},
+      {"SPDXID", "SPDXRef-DOCUMENT"},
+      {"name", subject.ref},
+      {"documentNamespace", "https://coroner.invalid/spdx/" + ns.substr(ns.find(':') + 1)},
+      {"creationInfo", {{"created", subject.created}, {"creators", {"Tool: coroner-0.1.0"}}}},
+      {"packages", packages},
+      {"relationships", relationships}};
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace coroner::pkg

@@ -1,0 +1,64 @@
+#include "pkg/sbom.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace coroner::pkg {
+namespace {
+
+InstalledPackage libc() {
+  InstalledPackage p;
+  p.name = "libc6";
+  p.version = "2.36-9+deb12u7";
+  p.arch = "amd64";
+  p.source = "glibc";
+  p.source_version = "2.36-9+deb12u7";
+  p.layer = 0;
+  return p;
+}
+
+TEST(PurlTest, DebWithDistroAndUpstream) {
+  OsRelease os{"debian", "12", ""};
+  EXPECT_EQ(purl(libc(), os),
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12&upstream=glibc");
+  InstalledPackage epoch = libc();
+  epoch.name = "libgcrypt20";
+  epoch.version = "1:1.10.1-3";
+  epoch.source = "libgcrypt20";
+  EXPECT_EQ(purl(epoch, os), "pkg:deb/debian/libgcrypt20@1%3A1.10.1-3?arch=amd64&distro=debian-12");
+}
+
+TEST(PurlTest, ApkUsesAlpineNamespace) {
+  InstalledPackage p;
+  p.manager = Manager::kApk;
+  p.name = "musl";
+  p.version = "1.2.4-r2";
+  p.arch = "x86_64";
+  p.source = "musl";
+  EXPECT_EQ(purl(p, {"alpine", "3.19.1", ""}),
+            "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1");
+}
+
+TEST(SbomTest, CycloneDxAndSpdxCarryEveryPackage) {
+  Inventory inv;
+  inv.os = {"debian", "12", ""};
+  inv.packages.push_back(libc());
+  SbomSubject s{"tar:img.tar", "", {"sha256:abc"}, "2026-01-01T00:00:00Z"};
+  auto cdx = nlohmann::json::parse(cyclonedx_json(inv, s));
+  EXPECT_EQ(cdx["bomFormat"], "CycloneDX");
+  EXPECT_EQ(cdx["specVersion"], "1.5");
+  ASSERT_EQ(cdx["components"].size(), 1u);
+  EXPECT_EQ(cdx["components"][0]["purl"], purl(libc(), inv.os));
+  EXPECT_EQ(cdx["components"][0]["properties"][1]["value"], "sha256:abc");
+  auto spdx = nlohmann::json::parse(spdx_json(inv, s));
+  EXPECT_EQ(spdx["spdxVersion"], "SPDX-2.3");
+  EXPECT_EQ(spdx["creationInfo"]["created"], "2026-01-01T00:00:00Z");
+  ASSERT_EQ(spdx["packages"].size(), 1u);
+  EXPECT_EQ(spdx["packages"][0]["SPDXID"], "SPDXRef-Package-deb-libc6-1");
+  EXPECT_EQ(spdx["packages"][0]["externalRefs"][0]["referenceLocator"], purl(libc(), inv.os));
+  EXPECT_EQ(spdx["relationships"][0]["relatedSpdxElement"], "SPDXRef-Package-deb-libc6-1");
+}
+
+}  // namespace
+}  // namespace coroner::pkg
