@@ -99,6 +99,11 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
     };
   }
   options.capture_scripts_up_to = request.capture_scripts_up_to;
+  if (request.progress) {
+    options.progress = [&request, &source](uint32_t layer, uint64_t bytes) {
+      request.progress(layer, bytes, source->info().layers);
+    };
+  }
   std::vector<scan::LayerIndex> layers = scan::scan_image(*source, options);
   // Merge.
   return std::make_unique<Image>(std::move(source), std::move(layers));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ struct ImageRequest {
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;
   uint64_t capture_scripts_up_to = 0;
+  // Scan progress (scan::ScanOptions::progress), with the layer descriptors (count, blob sizes).
+  // Called from the scanning threads.
+  std::function<void(uint32_t layer, uint64_t bytes, std::span<const image::LayerDesc> layers)>
+      progress;
 };
 
 // An opened, scanned and merged image. Not movable: the Tree points into `layers`.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -102,7 +103,7 @@ void read_header(archive_entry* e, const TarReader& tar, RawEntry& raw) {
   }
 }
 
-void scan_tar(LayerStream& stream, IndexBuilder& builder) {
+void scan_tar(LayerStream& stream, IndexBuilder& builder, const std::function<void()>& tick) {
   // An empty stream is an empty layer (Go's archive/tar reads it so); libarchive would call it
   // an unrecognised format.
   if (stream.at_end()) return;
@@ -118,6 +119,7 @@ void scan_tar(LayerStream& stream, IndexBuilder& builder) {
     }
     int64_t i = builder.add(raw);
     builder.sniff(i, [&] { return tar.read_block(); });
+    tick();
   }
 }
 
@@ -155,7 +157,16 @@ LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t i
     LayerStream stream(blob, options.verify, options.max_uncompressed);
     out.compression = stream.compression();
     IndexBuilder builder(out, options);
-    scan_tar(stream, builder);
+    // Progress, throttled per layer (one entry can be a whole big file: no finer grain).
+    auto last = std::chrono::steady_clock::now();
+    auto tick = [&] {
+      if (!options.progress) return;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      options.progress(index, stream.compressed_bytes());
+    };
+    scan_tar(stream, builder, tick);
     // The digests cover the whole blob, also what follows the end-of-archive marker.
     stream.drain();
     builder.finish();
@@ -163,6 +174,7 @@ LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t i
     out.uncompressed_bytes = stream.uncompressed_bytes();
     if (options.verify) verify_digests(stream, desc, out);
   });
+  if (options.progress) options.progress(index, out.compressed_bytes);
   return out;
 }
 

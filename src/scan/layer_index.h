@@ -145,6 +145,10 @@ struct ScanOptions {
   // Bound on the uncompressed size of one layer (a compression bomb is an Error, not a hang).
   uint64_t max_uncompressed = 1ull << 40;
   unsigned threads = 0;  // 0: one per core
+  // Progress while the layers stream (cli/ draws it on a terminal): layer position and blob
+  // bytes read so far, at most every ~100 ms per layer and once when the layer is done. Called
+  // from the scanning threads, so it must be thread-safe. Unset: no calls.
+  std::function<void(uint32_t layer, uint64_t bytes)> progress;
   // Content scanning in the same pass (the audit's secrets): called once per layer scan. Unset:
   // no scanner, and the scan reads no more content than it would anyway.
   std::function<std::unique_ptr<ContentScanner>()> content_scanner;
