@@ -114,6 +114,21 @@ for name in "${images[@]}"; do
   [ "$q" = "$(printf '%s\n' "$text" | head -1)" ] || fail "$name: --quiet: $q"
 done
 
+# On a terminal (script(1) gives the command a pty): colour unless NO_COLOR, progress on stderr.
+if command -v script >/dev/null; then
+  img="docker-archive:$work/img/warn.tar"
+  tty_out=$(script -qc "'$coroner' diagnose -q '$img' 2>/dev/null" /dev/null)
+  [[ "$tty_out" == *$'\e[1;32mThe container starts'* ]] || fail "no colour on a tty: $tty_out"
+  tty_out=$(NO_COLOR=1 script -qc "'$coroner' diagnose -q '$img' 2>/dev/null" /dev/null)
+  [[ "$tty_out" != *$'\e['* ]] || fail "colour despite NO_COLOR: $tty_out"
+  tty_err=$(script -qc "'$coroner' diagnose -q '$img' >/dev/null" /dev/null)
+  [[ "$tty_err" == *"layers "[0-2]"/2  "*" of "*"/s"* ]] || fail "no progress on a tty stderr: $tty_err"
+  [[ "$tty_err" == *$'\r\e[K' ]] || fail "progress line not erased: $tty_err"
+  err=$("$coroner" diagnose -q "$img" 2>&1 >/dev/null)
+  [ -z "$err" ] || fail "progress or noise on a non-tty stderr: $err"
+  echo "tty: colour, NO_COLOR, progress ok"
+fi
+
 "$py" "$src/tests/report/validate.py" "$src/docs/schema/diagnosis-v1.schema.json" "$out"/*.json ||
   fail "JSON reports do not match docs/schema/diagnosis-v1.schema.json"
 "$py" "$src/tests/report/validate.py" "$sarif_schema" "$out"/*.sarif ||
