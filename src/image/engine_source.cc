@@ -367,9 +367,9 @@ class ContainerGuard {
     struct sigaction sa {};
     sa.sa_handler = on_fatal_signal;
     sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, &g_cleanup.old_int);
-    ::sigaction(SIGTERM, &sa, &g_cleanup.old_term);
-    ::sigaction(SIGHUP, &sa, &g_cleanup.old_hup);
+    install(SIGINT, sa, g_cleanup.old_int);
+    install(SIGTERM, sa, g_cleanup.old_term);
+    install(SIGHUP, sa, g_cleanup.old_hup);
     g_cleanup.armed = true;
   }
   ~ContainerGuard() {
@@ -403,6 +403,11 @@ class ContainerGuard {
 
  private:
   std::string path() const { return "/containers/" + id_ + "?force=1&v=1"; }
+  // A signal ignored on entry (nohup, a background job) stays ignored.
+  static void install(int sig, const struct sigaction& sa, struct sigaction& old) {
+    ::sigaction(sig, nullptr, &old);
+    if (old.sa_handler != SIG_IGN) ::sigaction(sig, &sa, nullptr);
+  }
   static void restore_handlers() {
     ::sigaction(SIGINT, &g_cleanup.old_int, nullptr);
     ::sigaction(SIGTERM, &g_cleanup.old_term, nullptr);
