@@ -20,7 +20,12 @@ test_pkgs=(
 case "${CORONER_DEPS:-all}" in
   build) pkgs=("${build_pkgs[@]}") ;;
   demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
-  *) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *)
+    pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}")
+    # The SARIF test fetches the official schema with `npm pack`; Debian's npm only where no other
+    # Node.js distribution already provides one (it would conflict with nodesource's nodejs).
+    command -v npm >/dev/null || pkgs+=(npm)
+    ;;
 esac
 
 missing=()
