@@ -56,9 +56,9 @@ struct LayerDesc {
 // container: only (engine_source.cc): what the daemon knows about the container, from
 // /containers/{id}/json, /logs and /changes.
 struct ContainerState {
-  std::string id, name;          // full id; name without the leading "/"
-  std::string image, image_id;   // Config.Image as given at create, and the image's id
-  std::string status;            // State.Status: created, running, exited, restarting, dead...
+  std::string id, name;         // full id; name without the leading "/"
+  std::string image, image_id;  // Config.Image as given at create, and the image's id
+  std::string status;           // State.Status: created, running, exited, restarting, dead...
   int exit_code = 0;
   std::string error;  // State.Error (e.g. the runtime's exec error)
   bool oom_killed = false;

@@ -74,7 +74,7 @@ class IndexBuilder {
   std::vector<std::pair<uint64_t, uint32_t>> path_hashes_;
   std::unordered_set<std::string> noted_;
   bool capture_ = false, parse_elf_ = false;  // decisions of wants_whole() for this entry
-  std::unique_ptr<ContentScanner> scanner_;    // ScanOptions::content_scanner, or null
+  std::unique_ptr<ContentScanner> scanner_;   // ScanOptions::content_scanner, or null
 };
 
 template <typename NextBlock>

@@ -94,10 +94,10 @@ struct Entry {
 // A match of a ContentScanner (ScanOptions::content_scanner): where, which pattern, and a
 // redacted form of the matched bytes. Never the matched bytes themselves.
 struct ContentMatch {
-  uint32_t entry = 0;     // index into LayerIndex::entries
-  uint32_t line = 0;      // 1-based line of the match start
-  uint16_t rule = 0;      // the scanner's own pattern number (rules/secrets.h: secret_rules())
-  std::string redacted;   // e.g. "AKIA…(20)"
+  uint32_t entry = 0;    // index into LayerIndex::entries
+  uint32_t line = 0;     // 1-based line of the match start
+  uint16_t rule = 0;     // the scanner's own pattern number (rules/secrets.h: secret_rules())
+  std::string redacted;  // e.g. "AKIA…(20)"
 };
 
 // Sees the content of regular files while the layer streams (rules/secrets.h implements it for
@@ -122,7 +122,7 @@ struct LayerIndex {
   std::vector<Entry> entries;  // in archive order; duplicates kept (the later wins, noted)
   std::vector<Facts> facts;
   std::map<std::string, std::string, std::less<>> captured;  // path -> whole content
-  std::vector<std::string> notes;  // per-file problems that did not stop the scan
+  std::vector<std::string> notes;             // per-file problems that did not stop the scan
   std::vector<ContentMatch> content_matches;  // by entry index; empty without a content_scanner
   StringArena arena;
 };
