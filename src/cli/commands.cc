@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/text.h"
+#include "cli/audit.h"
 #include "cli/diagnose.h"
 #include "cli/ldd.h"
 #include "cli/packages.h"
@@ -127,6 +128,7 @@ constexpr auto kCommands = std::to_array<CommandDef>({
     {Command::kLayers, "layers", run_layers},
     {Command::kExport, "export", run_export},
     {Command::kDiagnose, "diagnose", run_diagnose},
+    {Command::kAudit, "audit", run_audit},
     {Command::kLdd, "ldd", run_ldd},
     {Command::kPackages, "packages", run_packages},
     {Command::kPs, "ps", run_ps},

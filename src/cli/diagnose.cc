@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "base/text.h"
+#include "cli/audit.h"
 #include "explore/open_image.h"
 #include "linux/exec.h"
 #include "linux/root.h"
@@ -198,6 +199,7 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
   app.add_option("-o,--output", d.output, "write the report to FILE instead of stdout");
   app.add_flag("-q,--quiet", d.quiet, "text: print the verdict line alone");
   app.add_flag("--json", json, "same as --format json");
+  app.add_flag("--all", d.all, "also run the audit (secrets, modes, leftovers; `coroner audit`)");
   app.add_option("--fail-on", d.fail_on,
                  "exit 1 on findings at or above: error (default), "
                  "warning, never")
@@ -250,7 +252,8 @@ CommandResult run_diagnose(const Request& request) {
       progress.update(layer, bytes, layers);
     };
   }
-  std::unique_ptr<explore::Image> image = explore::open_image(ir);
+  std::unique_ptr<explore::Image> image =
+      d.all ? open_image_for_audit(ir) : explore::open_image(ir);
   progress.finish();
   linux_::RootView root(image->tree(), image->layers());
   // Simulate what the daemon, runc and the kernel would do.
@@ -266,6 +269,11 @@ CommandResult run_diagnose(const Request& request) {
   rep.image = summarize(*image, d, exec);
   rep.verdict = out.verdict;
   rep.findings = std::move(out.findings);
+  if (d.all) {
+    std::vector<rules::Finding> audit = audit_findings(*image);
+    rep.findings.insert(rep.findings.end(), audit.begin(), audit.end());
+    rules::sort_findings(rep.findings);
+  }
   rep.runtime = d.runtime;
   rep.notes = notes_of(*image, exec);
   const fs::TreeStats& ts = image->tree().stats();

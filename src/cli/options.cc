@@ -111,6 +111,7 @@ void configure(CLI::App& app, Options& o) {
                   "also write path<TAB>layer<TAB>digest<TAB>created_by");
 
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
+  app.add_subcommand("audit", "secrets, keys, risky modes, leftovers (see `coroner audit --help`)");
   app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
   app.add_subcommand("packages", "installed packages, SBOM, dpkg --verify (see `coroner packages --help`)");
   auto* ps = app.add_subcommand("ps", "Docker containers that died or keep restarting, and why");
@@ -212,6 +213,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     Request r;
     r.command = Command::kPackages;
     r.packages_args.assign(args.begin() + 1, args.end());
+    return {std::move(r), "", 0};
+  }
+  if (!args.empty() && args[0] == "audit") {
+    Request r;
+    r.command = Command::kAudit;
+    r.audit_args.assign(args.begin() + 1, args.end());
     return {std::move(r), "", 0};
   }
   if (!args.empty() && args[0] == "ldd") {

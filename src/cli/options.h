@@ -15,7 +15,7 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs, kPackages };
+enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs, kPackages, kAudit };
 
 // As typed.
 struct Options {
@@ -51,6 +51,7 @@ struct Request {
   std::string output, dir, layer_map;
   std::string help;  // the usage text, for `coroner help`
   std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
+  std::vector<std::string> audit_args;     // audit parses its own flags (cli/audit.h)
   // ldd parses its own flags (cli/ldd.h).
   std::vector<std::string> ldd_args;
   // packages parses its own flags (cli/packages.h).
