@@ -134,24 +134,9 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
   r.capture = [other](std::string_view p, uint64_t size) {
     return capture_for_audit(p, size) || (other && other(p, size));
   };
-  // The same steps as explore::open_image, with the secret scanner in the scan's single pass.
-  image::OpenOptions open;
-  open.platform = r.platform;
-  open.via = r.via;
-  std::unique_ptr<image::ImageSource> source = image::open_source(image::parse_ref(r.ref), open);
-  scan::ScanOptions options;
-  options.capture = [&r](std::string_view p, uint64_t size) {
-    return explore::capture_for_explore(p, size) || r.capture(p, size);
-  };
-  options.capture_scripts_up_to = r.capture_scripts_up_to;
-  if (r.progress) {
-    options.progress = [&r, &source](uint32_t layer, uint64_t bytes) {
-      r.progress(layer, bytes, source->info().layers);
-    };
-  }
-  options.content_scanner = [] { return rules::make_secret_scanner(); };
-  std::vector<scan::LayerIndex> layers = scan::scan_image(*source, options);
-  return std::make_unique<explore::Image>(std::move(source), std::move(layers));
+  // The secret scanner runs in the scan's single pass.
+  r.content_scanner = [] { return rules::make_secret_scanner(); };
+  return explore::open_image(r);
 }
 
 std::vector<rules::Finding> audit_findings(const explore::Image& image) {

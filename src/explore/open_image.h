@@ -27,6 +27,8 @@ struct ImageRequest {
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;
   uint64_t capture_scripts_up_to = 0;
+  // Content scanning in the same single pass (scan::ScanOptions::content_scanner; audit: secrets).
+  std::function<std::unique_ptr<scan::ContentScanner>()> content_scanner;
   // Scan progress (scan::ScanOptions::progress), with the layer descriptors (count, blob sizes).
   // Called from the scanning threads.
   std::function<void(uint32_t layer, uint64_t bytes, std::span<const image::LayerDesc> layers)>
