@@ -21,7 +21,7 @@ struct DiagnoseRequest {
   std::string runtime = "docker";
   std::string format = "text";
   std::string fail_on = "error";
-  bool all = false;  // --all: add the audit findings (cli/audit.h)
+  bool all = false;    // --all: add the audit findings (cli/audit.h)
   std::string output;  // -o FILE ("" or "-": stdout)
   bool quiet = false;
   std::string help;  // set when --help was asked: print it and stop

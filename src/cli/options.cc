@@ -113,7 +113,8 @@ void configure(CLI::App& app, Options& o) {
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
   app.add_subcommand("audit", "secrets, keys, risky modes, leftovers (see `coroner audit --help`)");
   app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
-  app.add_subcommand("packages", "installed packages, SBOM, dpkg --verify (see `coroner packages --help`)");
+  app.add_subcommand("packages",
+                     "installed packages, SBOM, dpkg --verify (see `coroner packages --help`)");
   auto* ps = app.add_subcommand("ps", "Docker containers that died or keep restarting, and why");
   ps->add_flag("--json", o.json, "JSON output");
   ps->add_option("CONTAINER", o.image, "one container: its state, last log lines, changes");

@@ -15,7 +15,20 @@
 
 namespace coroner::cli {
 
-enum class Command { kHelp, kLs, kFind, kCat, kGrep, kLayers, kExport, kDiagnose, kLdd, kPs, kPackages, kAudit };
+enum class Command {
+  kHelp,
+  kLs,
+  kFind,
+  kCat,
+  kGrep,
+  kLayers,
+  kExport,
+  kDiagnose,
+  kLdd,
+  kPs,
+  kPackages,
+  kAudit
+};
 
 // As typed.
 struct Options {
@@ -49,7 +62,7 @@ struct Request {
   std::optional<int64_t> layer;
   bool no_trunc = false;
   std::string output, dir, layer_map;
-  std::string help;  // the usage text, for `coroner help`
+  std::string help;                        // the usage text, for `coroner help`
   std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
   std::vector<std::string> audit_args;     // audit parses its own flags (cli/audit.h)
   // ldd parses its own flags (cli/ldd.h).

@@ -131,7 +131,8 @@ constexpr RuleInfo kRules[] = {
      "authorized_keys has modes sshd refuses",
      "chmod 600 (640 root:shadow for shadow)", true},
     {"private-key", Severity::kWarning, Family::kAudit,
-     "a private key (PEM/OpenSSH header, key store) is in a layer, even if a later layer deletes it",
+     "a private key (PEM/OpenSSH header, key store) is in a layer, even if a later layer deletes "
+     "it",
      "mount keys at run time; never COPY them", true},
     {"secret-token", Severity::kWarning, Family::kAudit,
      "a cloud or forge token (AWS, GCP, GitHub, GitLab, Slack, Stripe...) in a file, ENV or the "
