@@ -244,7 +244,8 @@ TEST_F(RulesTest, NoStaleFilesInCleanImage) {
 TEST_F(RulesTest, HomeMissing) {
   info.config.cmd = {"/bin/sh"};
   info.config.user = "ghost";
-  const Finding* f = find(run(), "home-missing");
+  RuleOutput out = run();  // the findings must outlive `f`
+  const Finding* f = find(out, "home-missing");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "/nohome");
   info.config.user = "app";
@@ -254,7 +255,8 @@ TEST_F(RulesTest, HomeMissing) {
 TEST_F(RulesTest, HealthcheckMissingBinary) {
   info.config.cmd = {"/bin/sh"};
   info.config.healthcheck = {"CMD-SHELL", "curl -f http://localhost/ || exit 1"};
-  const Finding* f = find(run(), "healthcheck-missing-binary");
+  RuleOutput out = run();  // the findings must outlive `f`
+  const Finding* f = find(out, "healthcheck-missing-binary");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->path, "curl");
   EXPECT_EQ(f->runtimes, kDocker | kPodman);

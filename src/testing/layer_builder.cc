@@ -58,14 +58,15 @@ std::string pax_record(std::string_view key, std::string_view value) {
 std::string ustar_header(std::string_view name, char typeflag, uint64_t size,
                          std::string_view linkname, uint32_t mode) {
   std::string h(512, '\0');
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
+  // memcpy from an empty view's nullptr is undefined even for 0 bytes: copy() has no such rule.
+  name.substr(0, 100).copy(h.data(), 100);
   put_octal(&h[100], 8, mode);
   put_octal(&h[108], 8, 0);  // uid
   put_octal(&h[116], 8, 0);  // gid
   put_octal(&h[124], 12, size);
   put_octal(&h[136], 12, static_cast<uint64_t>(LayerBuilder::kDefaultMtime));
   h[156] = typeflag;
-  std::memcpy(&h[157], linkname.data(), std::min<size_t>(linkname.size(), 100));
+  linkname.substr(0, 100).copy(&h[157], 100);
   std::memcpy(&h[257],
               "ustar\0"
               "00",
