@@ -7,32 +7,14 @@
 #include "fs/resolve.h"
 
 namespace coroner::explore {
-namespace {
-
-std::string_view error_text(fs::ResolveError e) {
-  switch (e) {
-    case fs::ResolveError::kOk:
-      return "ok";
-    case fs::ResolveError::kNoEnt:
-      return "no such file or directory";
-    case fs::ResolveError::kNotDir:
-      return "not a directory";
-    case fs::ResolveError::kLoop:
-      return "too many levels of symbolic links";
-    case fs::ResolveError::kAccess:
-      return "permission denied";
-  }
-  return "?";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 fs::NodeId resolve_or_throw(const Image& image, std::string_view path, bool follow_last) {
   fs::ResolveOptions options;
   options.follow_last = follow_last;
   fs::ResolveResult r = fs::resolve(image.tree(), path, options);
   if (r.ok()) return *r.node;
-  std::string msg = escape(path) + ": " + std::string(error_text(r.error)) + " in the image";
+  std::string msg = escape(path) + ": " + std::string(fs::error_text(r.error)) + " in the image";
   if (r.path != path) msg += " (at " + escape(r.path) + ")";
   throw Error(msg);
 }

@@ -98,4 +98,20 @@ std::string describe_hops(const ResolveResult& result) {
   return out;
 }
 
+std::string_view error_text(ResolveError error) {
+  switch (error) {
+    case ResolveError::kOk:
+      return "";
+    case ResolveError::kNoEnt:
+      return "no such file or directory";
+    case ResolveError::kNotDir:
+      return "not a directory";
+    case ResolveError::kLoop:
+      return "too many levels of symbolic links";
+    case ResolveError::kAccess:
+      return "permission denied";
+  }
+  return "";
+}
+
 }  // namespace coroner::fs

@@ -59,6 +59,9 @@ struct ResolveOptions {
   std::function<bool(NodeId dir)> check_dir;
 };
 
+// The strerror(3) text of the errno a failure stands for ("no such file or directory"); "" for kOk.
+std::string_view error_text(ResolveError error);
+
 // Resolves `path` in `tree`. Requires: options.cwd is a present directory. An empty path is
 // kNoEnt (as in the kernel).
 ResolveResult resolve(const Tree& tree, std::string_view path, const ResolveOptions& options = {});

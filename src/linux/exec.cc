@@ -60,22 +60,6 @@ std::string go_join(std::string_view dir, std::string_view file) {
 
 std::string quote(std::string_view s) { return "\"" + escape(s) + "\""; }
 
-std::string errno_text(fs::ResolveError e) {
-  switch (e) {
-    case fs::ResolveError::kOk:
-      return "";
-    case fs::ResolveError::kNoEnt:
-      return "no such file or directory";
-    case fs::ResolveError::kNotDir:
-      return "not a directory";
-    case fs::ResolveError::kLoop:
-      return "too many levels of symbolic links";
-    case fs::ResolveError::kAccess:
-      return "permission denied";
-  }
-  return "";
-}
-
 // POSIX permission check as the kernel's generic_permission() does it, for `bit` 1 (x), 2 (w)
 // or 4 (r). Root (CAP_DAC_OVERRIDE in Docker's default set) may read, write and search
 // anything, and execute a file when any x bit is set.
@@ -650,7 +634,7 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     fs::ResolveResult res = resolve_as_user(name);
     if (!res.ok()) {
-      std::string err = errno_text(res.error);
+      std::string err = std::string(fs::error_text(res.error));
       std::string text = "exec: " + quote(name) + ": stat " + escape(name) + ": " + err;
       fs::ResolveResult lst = resolve_as_user(name, false);
       std::string rule = "exec-not-found";
@@ -803,7 +787,7 @@ std::optional<Sim::Found> Sim::shell_lookup(const std::string& name, const Launc
   if (name.find('/') != std::string::npos) {
     fs::ResolveResult res = resolve_as_user(name);
     if (res.ok()) return Found{name, *res.node};
-    step(name, errno_text(res.error));
+    step(name, std::string(fs::error_text(res.error)));
     fs::ResolveResult lst = resolve_as_user(name, false);
     bool dangling = lst.ok() && tree_.node(*lst.node).is_symlink();
     ExecIssue i = issue(dangling ? "exec-dangling-symlink" : "exec-not-found", res.path,
@@ -920,12 +904,12 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
     } else {
       msg += "; the image has no dynamic loader at all (scratch, distroless static or busybox)";
     }
-    step(*e.interp,
-         errno_text(res.error) + (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
+    step(*e.interp, std::string(fs::error_text(res.error)) +
+                        (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
     ExecIssue i = issue("elf-interpreter-missing", real, node, msg,
                         "build on the same libc as the base image (e.g. musl for Alpine), or "
                         "link statically (CGO_ENABLED=0, -static)");
-    kernel_error(how, exec_path, errno_text(res.error), std::move(i));
+    kernel_error(how, exec_path, std::string(fs::error_text(res.error)), std::move(i));
     return false;
   }
   const fs::Node& in = tree_.node(*res.node);
@@ -1108,9 +1092,10 @@ bool Sim::exec_script(const std::string& exec_path, fs::NodeId node, std::vector
       }
     }
     r_.exec_chain.push_back(interp);
-    step(interp,
-         errno_text(res.error) + (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
-    kernel_error(how, exec_path, errno_text(res.error), issue(rule, real, node, msg, fix));
+    step(interp, std::string(fs::error_text(res.error)) +
+                     (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
+    kernel_error(how, exec_path, std::string(fs::error_text(res.error)),
+                 issue(rule, real, node, msg, fix));
     return false;
   }
   fs::NodeId interp_node = *res.node;
@@ -1378,7 +1363,7 @@ void Sim::check_program_file(const std::vector<std::string>& argv) {
     text = argv[0] + ": 0: cannot open " + pf->file + ": No such file";
     exit = 2;
   }
-  step(abs, errno_text(res.error));
+  step(abs, std::string(fs::error_text(res.error)));
   std::string msg = argv[0] + " is told to run " + escape(pf->file) + ", which does not exist (" +
                     abs + ", relative to WORKDIR " + r_.workdir + ")";
   if (res.error == fs::ResolveError::kAccess)

@@ -60,18 +60,6 @@ std::string human_bytes(uint64_t n) {
   return buf;
 }
 
-std::string_view severity_name(rules::Severity s) {
-  switch (s) {
-    case rules::Severity::kError:
-      return "error";
-    case rules::Severity::kWarning:
-      return "warning";
-    case rules::Severity::kInfo:
-      return "info";
-  }
-  return "info";
-}
-
 constexpr std::string_view kStyle = R"css(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:0 16px 40px;color:#1b1f24;background:#fff}
 h1{font-size:20px;margin:18px 0 4px}h2{font-size:16px;margin:26px 0 8px}
@@ -192,7 +180,7 @@ void findings_html(const Report& r, std::string& o) {
   o += "<table><thead><tr><th>severity</th><th>rule</th><th>path</th><th>layer</th>"
        "<th>what and fix</th></tr></thead><tbody>\n";
   for (const rules::Finding& f : r.findings) {
-    std::string_view sev = severity_name(f.severity);
+    std::string_view sev = rules::severity_name(f.severity);
     o += "<tr class=\"finding\"><td class=\"sev sev-" + std::string(sev) + "\">" +
          std::string(sev) + "</td><td><code>" + text(f.rule) + "</code></td><td><code>" +
          text(f.path) + "</code></td><td>";

@@ -5,24 +5,12 @@
 namespace coroner::report {
 namespace {
 
-std::string_view severity_name(rules::Severity s) {
-  switch (s) {
-    case rules::Severity::kError:
-      return "error";
-    case rules::Severity::kWarning:
-      return "warning";
-    case rules::Severity::kInfo:
-      return "info";
-  }
-  return "info";
-}
-
 // Strings from the image are hostile bytes: nlohmann::json refuses invalid UTF-8 on dump, so
 // invalid sequences are replaced (U+FFFD) rather than throwing.
 nlohmann::json finding_json(const rules::Finding& f) {
   nlohmann::json j;
   j["rule"] = f.rule;
-  j["severity"] = severity_name(f.severity);
+  j["severity"] = rules::severity_name(f.severity);
   j["path"] = f.path;
   j["layer_index"] = f.layer_index ? nlohmann::json(*f.layer_index) : nlohmann::json(nullptr);
   j["layer_digest"] = f.layer_digest;

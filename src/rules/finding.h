@@ -5,11 +5,25 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace coroner::rules {
 
 enum class Severity : uint8_t { kError, kWarning, kInfo };
+
+// "error", "warning", "info": as the JSON contract (DESIGN.md) spells them.
+constexpr std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kInfo:
+      return "info";
+  }
+  return "info";
+}
 
 // Which runtimes a hazard applies to; a blocker applies to all.
 enum Runtime : uint8_t { kDocker = 1, kKubernetes = 2, kPodman = 4, kAllRuntimes = 7 };
