@@ -1,7 +1,9 @@
 #include "elf/elf.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <string_view>
 
 #include "base/bytes.h"
@@ -28,6 +30,10 @@ constexpr uint32_t NT_GNU_ABI_TAG = 1, NT_GNU_PROPERTY_TYPE_0 = 5;
 constexpr uint32_t GNU_PROPERTY_X86_ISA_1_NEEDED = 0xc0008002;
 constexpr uint32_t ELF_NOTE_OS_LINUX = 0;
 constexpr uint16_t VER_FLG_BASE = 0x1;
+constexpr uint16_t ET_EXEC = 2;
+// glibc's csu/libc-start.c (static) and ld.so print this through DL_SYSDEP_OSCHECK; glibc 2.36
+// removed the check (commit "Remove kernel version check").
+constexpr std::string_view kKernelTooOld = "FATAL: kernel too old";
 
 // On-disk sizes of the versioning records; the same in both classes (gABI / LSB symbol versioning).
 constexpr uint64_t kVerneedSize = 16, kVernauxSize = 16, kVerdefSize = 20, kVerdauxSize = 8;
@@ -420,7 +426,8 @@ void read_notes(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& info)
       auto desc = r.bytes(descsz);
       r.seek(std::min<uint64_t>(align_up(r.offset(), align), r.size()));
       if (name != std::string_view("GNU\0", 4)) return;
-      if (type == NT_GNU_ABI_TAG && descsz >= 16) {
+      // glibc's open_verify matches {namesz 4, descsz 16, type 1, "GNU"} and uses the first.
+      if (type == NT_GNU_ABI_TAG && descsz == 16 && !info.abi_tag) {
         ByteReader d(desc, file.little_endian());
         uint32_t os = d.read<uint32_t>(), major = d.read<uint32_t>(), minor = d.read<uint32_t>(),
                  patch = d.read<uint32_t>();
@@ -502,6 +509,13 @@ ElfInfo parse_checked(std::span<const std::byte> file) {
   }
   info.has_dynamic = dyn != nullptr;
   if (dyn) read_dynamic_info(r, phdrs, *dyn, h.is64, info);
+  if (info.is_static() && (info.e_type == ET_EXEC || info.is_static_pie())) {
+    std::string_view bytes = as_chars(file);
+    info.glibc_kernel_check =
+        std::search(bytes.begin(), bytes.end(),
+                    std::boyer_moore_horspool_searcher(kKernelTooOld.begin(),
+                                                       kKernelTooOld.end())) != bytes.end();
+  }
   return info;
 }
 

@@ -37,8 +37,14 @@ struct ElfInfo {
   std::vector<VersionNeed> verneed;
   std::vector<std::string> verdef;  // version names this object defines (vd_ndx > 1)
 
-  std::optional<std::string> abi_tag;  // NT_GNU_ABI_TAG minimum kernel, e.g. "3.2.0"
+  // NT_GNU_ABI_TAG minimum kernel, e.g. "3.2.0": the first Linux note of the 16-byte form, the
+  // one glibc's open_verify compares (glibc <= 2.35 skips a library whose tag is above the
+  // running kernel).
+  std::optional<std::string> abi_tag;
   uint32_t x86_isa_needed = 0;  // GNU_PROPERTY_X86_ISA_1_NEEDED bits (v2 = 2, v3 = 4, v4 = 8)
+  // A static executable that holds glibc's "FATAL: kernel too old" (glibc <= 2.35 libc.a: its
+  // start-up compares the running kernel with the minimum it was configured for).
+  bool glibc_kernel_check = false;
 
   bool is_static() const { return !interp && needed.empty(); }
   // static-pie: ET_DYN, no PT_INTERP, DF_1_PIE.

@@ -857,5 +857,141 @@ TEST_F(ElfTest, RandomCorruptionIsAnErrorOrAResult) {
   EXPECT_GT(errors, 0);
 }
 
+// ---- GNU notes, from ELF files built byte by byte: one PT_NOTE (or PT_GNU_PROPERTY). ----
+
+// Appends a 32-bit little-endian word.
+void word(Bytes& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+}
+
+// A note: namesz, descsz, type, name (padded to `align`), desc words (padded to `align`).
+Bytes note(uint32_t type, std::string_view name, const std::vector<uint32_t>& desc,
+           uint64_t align = 4) {
+  Bytes b;
+  word(b, static_cast<uint32_t>(name.size()));
+  word(b, static_cast<uint32_t>(desc.size() * 4));
+  word(b, type);
+  for (char c : name) b.push_back(static_cast<std::byte>(c));
+  while (b.size() % align) b.push_back(std::byte{0});
+  for (uint32_t w : desc) word(b, w);
+  while (b.size() % align) b.push_back(std::byte{0});
+  return b;
+}
+const std::string_view kGnu("GNU\0", 4);
+
+// ELF64 LSB ET_EXEC x86-64: header, one program header of `p_type` over `notes`, then `tail`.
+Bytes elf_with_notes(const Bytes& notes, uint64_t p_align = 4, uint32_t p_type = PT_NOTE,
+                     std::string_view tail = {}) {
+  Bytes b(64 + 56, std::byte{0});
+  const char ident[] = {'\x7f', 'E', 'L', 'F', 2, 1, 1};
+  std::memcpy(b.data(), ident, sizeof ident);
+  put<uint16_t>(b, 16, 2);   // ET_EXEC
+  put<uint16_t>(b, 18, 62);  // EM_X86_64
+  put<uint32_t>(b, 20, 1);
+  put<uint64_t>(b, 32, 64);  // e_phoff
+  put<uint16_t>(b, 52, 64);  // e_ehsize
+  put<uint16_t>(b, 54, 56);  // e_phentsize
+  put<uint16_t>(b, 56, 1);   // e_phnum
+  put<uint32_t>(b, 64, p_type);
+  put<uint64_t>(b, 64 + 8, 120);  // p_offset
+  put<uint64_t>(b, 64 + 32, notes.size());
+  put<uint64_t>(b, 64 + 40, notes.size());
+  put<uint64_t>(b, 64 + 48, p_align);
+  b.insert(b.end(), notes.begin(), notes.end());
+  for (char c : tail) b.push_back(static_cast<std::byte>(c));
+  return b;
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+constexpr uint32_t kIsaNeeded = 0xc0008002, kIsaUsed = 0xc0010002;
+
+TEST(ElfNotes, AbiTagGivesTheMinimumKernel) {
+  ElfInfo info = parse(elf_with_notes(note(NT_GNU_ABI_TAG, kGnu, {0, 3, 2, 0})));
+  EXPECT_EQ(info.abi_tag, "3.2.0");
+  EXPECT_EQ(info.x86_isa_needed, 0u);
+}
+
+TEST(ElfNotes, FirstAbiTagWinsAsInGlibcsOpenVerify) {
+  // crt1.o's note comes first in a static link; a second, hand-written one is not what glibc
+  // compares.
+  ElfInfo info = parse(elf_with_notes(
+      cat({note(NT_GNU_ABI_TAG, kGnu, {0, 3, 2, 0}), note(NT_GNU_ABI_TAG, kGnu, {0, 9, 0, 0})})));
+  EXPECT_EQ(info.abi_tag, "3.2.0");
+}
+
+TEST(ElfNotes, AbiTagOfOtherOsOrVendorOrSizeIsIgnored) {
+  EXPECT_FALSE(parse(elf_with_notes(note(NT_GNU_ABI_TAG, kGnu, {3, 12, 0, 0}))).abi_tag);
+  EXPECT_FALSE(
+      parse(elf_with_notes(note(NT_GNU_ABI_TAG, std::string_view("XYZ\0", 4), {0, 9, 0, 0})))
+          .abi_tag);
+  EXPECT_FALSE(parse(elf_with_notes(note(NT_GNU_ABI_TAG, kGnu, {0, 9, 0, 0, 0}))).abi_tag);
+  // A build-id before the tag is skipped.
+  ElfInfo info = parse(elf_with_notes(
+      cat({note(3, kGnu, {1, 2, 3, 4, 5}), note(NT_GNU_ABI_TAG, kGnu, {0, 4, 19, 7})})));
+  EXPECT_EQ(info.abi_tag, "4.19.7");
+}
+
+TEST(ElfNotes, IsaNeededFromGnuPropertyNote) {
+  // pr_type, pr_datasz 4, data, padded to 8 on ELF64: baseline + v3 needed, v4 used.
+  Bytes n = note(NT_GNU_PROPERTY_TYPE_0, kGnu, {kIsaUsed - 1, 4, 0xf, 0, kIsaNeeded, 4, 0x5, 0}, 8);
+  for (uint32_t type : {uint32_t{PT_NOTE}, uint32_t{0x6474e553}}) {  // PT_GNU_PROPERTY
+    SCOPED_TRACE(type);
+    ElfInfo info = parse(elf_with_notes(n, 8, type));
+    EXPECT_EQ(info.x86_isa_needed, 0x5u);
+    EXPECT_FALSE(info.abi_tag);
+  }
+}
+
+TEST(ElfNotes, IsaUsedIsNotNeeded) {
+  ElfInfo info =
+      parse(elf_with_notes(note(NT_GNU_PROPERTY_TYPE_0, kGnu, {kIsaUsed, 4, 0xf, 0}, 8), 8));
+  EXPECT_EQ(info.x86_isa_needed, 0u);
+}
+
+TEST(ElfNotes, TruncatedNotesAreErrors) {
+  Bytes full = elf_with_notes(note(NT_GNU_PROPERTY_TYPE_0, kGnu, {kIsaNeeded, 4, 0x9, 0}, 8), 8);
+  ASSERT_EQ(parse(full).x86_isa_needed, 0x9u);
+  // p_filesz past the end of the file, then a note whose descsz runs past p_filesz.
+  for (size_t n = 120; n < full.size(); ++n)
+    EXPECT_THROW(parse(std::span(full).first(n)), Error) << n;
+  Bytes bad = full;
+  put<uint32_t>(bad, 120 + 4, 64);  // descsz 64 in a 32-byte segment
+  EXPECT_THROW(parse(bad), Error);
+  Bytes huge = full;
+  put<uint32_t>(huge, 120, 0xfffffff0);  // namesz
+  EXPECT_THROW(parse(huge), Error);
+}
+
+TEST(ElfNotes, PropertyWithAnOddSizeIsSkipped) {
+  // pr_datasz 2 for ISA_1_NEEDED: glibc stops reading the note; nothing is recorded.
+  ElfInfo info =
+      parse(elf_with_notes(note(NT_GNU_PROPERTY_TYPE_0, kGnu, {kIsaNeeded, 2, 0x9, 0}, 8), 8));
+  EXPECT_EQ(info.x86_isa_needed, 0u);
+}
+
+TEST(ElfNotes, StaticProgramWithGlibcsKernelCheckIsFlagged) {
+  Bytes tag = note(NT_GNU_ABI_TAG, kGnu, {0, 3, 2, 0});
+  EXPECT_TRUE(
+      parse(elf_with_notes(tag, 4, PT_NOTE, "..FATAL: kernel too old\n..")).glibc_kernel_check);
+  EXPECT_FALSE(parse(elf_with_notes(tag, 4, PT_NOTE, "FATAL: kernel too")).glibc_kernel_check);
+}
+
+TEST_F(ElfTest, RealStaticGlibcAndLinkerMarkers) {
+  // Debian 12's glibc 2.36 dropped the kernel check: its static programs do not hold the text.
+  EXPECT_FALSE(parse(bytes_of("gcc-static")).glibc_kernel_check);
+  EXPECT_FALSE(parse(bytes_of("musl-static")).glibc_kernel_check);
+  const std::string out = dir_ + "/v4";
+  auto err = compile("gcc", kHello, {"-Wl,-z,x86-64-v4"}, out);
+  ASSERT_FALSE(err) << *err;
+  ElfInfo info = parse(read_file(out));
+  EXPECT_EQ(info.x86_isa_needed & 0x8, 0x8u);
+  expect_matches_readelf(out, read_file(out), info);
+}
+
 }  // namespace
 }  // namespace coroner::elf
