@@ -68,6 +68,8 @@ make_context() {
   cp -a "$ZOO/$img/." "$ctx/"
   cp -a "$TMP/bin" "$ctx/bin"
   [ "$img" = glibc ] && cp -a "$TMP/lib" "$ctx/lib"
+  # An image folder may compile its own programs into the context (zoo/elfnotes/build.sh).
+  if [ -x "$ZOO/$img/build.sh" ]; then "$ZOO/$img/build.sh" "$ctx" || die "zoo/$img/build.sh failed"; fi
   return 0
 }
 
@@ -85,8 +87,14 @@ log "compiling the zoo programs"
 build_programs
 dockerd_start
 zoo_busybox_base
-[ -n "${NEED[glibc]:-}" ] && import_base
-if [ -n "${NEED[bullseye]:-}" ]; then
+# The cached bases that the selected images start FROM.
+uses_base() {
+  local i
+  for i in "${!NEED[@]}"; do grep -qs "^FROM coroner-test/$1:base" "$ZOO/$i/Dockerfile" && return 0; done
+  return 1
+}
+uses_base bookworm && import_base
+if uses_base bullseye; then
   CORONER_SUITE=bullseye base_tar
   log "docker import $BASE_TAR"
   dk import "$BASE_TAR" coroner-test/bullseye:base >/dev/null
