@@ -1,6 +1,7 @@
 #include "linux/exec.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "base/text.h"
@@ -20,6 +21,7 @@ struct Launcher {
   ShellKind shell = ShellKind::kDash;
   bool via_exec = true;     // kShell: `exec prog` (vs a plain command in `sh -c`)
   std::string env_program;  // kEnv: "/usr/bin/env" as written in the shebang
+  std::string env_word;     // kEnv: the program name env execvp()s, as given to env
   bool busybox_env = false;
 };
 
@@ -246,6 +248,7 @@ class Sim {
     fs::NodeId node = fs::kRootNode;
   };
   std::optional<Found> runc_lookup(const std::string& name);
+  bool runc_eaccess(const std::string& path, fs::NodeId node);
   std::optional<Found> shell_lookup(const std::string& name, const Launcher& how);
   // execve(exec_path) of `node` with `argv`; follows "#!" and ELF; returns false on a blocker.
   bool exec_node(const std::string& exec_path, fs::NodeId node, std::vector<std::string> argv,
@@ -259,7 +262,7 @@ class Sim {
   void follow_handover(const std::string& script_path, fs::NodeId script,
                        const std::vector<std::string>& args, ShellKind shell);
   void follow_shell_c(const std::vector<std::string>& argv, ShellKind shell);
-  void check_program_file(const std::vector<std::string>& argv);
+  void check_program_file(const std::vector<std::string>& argv, fs::NodeId program);
 
   // Reports.
   void block(ExecIssue issue, std::string predicted, std::optional<int> exit);
@@ -281,6 +284,7 @@ class Sim {
   fs::ResolveResult resolve_as_user(std::string_view path, bool follow_last = true) const;
   std::optional<uint32_t> deleted_in(std::string_view path) const;
   ShellKind shell_kind(fs::NodeId shell_node, std::string_view written) const;
+  bool is_busybox(fs::NodeId node) const;
   std::optional<std::string> env_value(std::string_view key) const;
   std::string platform_text() const;
 
@@ -367,8 +371,35 @@ std::string Sim::platform_text() const {
 ShellKind Sim::shell_kind(fs::NodeId shell_node, std::string_view written) const {
   std::string real = basename_of(tree_.path_of(shell_node));
   if (real == "bash" || basename_of(written) == "bash") return ShellKind::kBash;
-  if (real == "busybox" || real == "ash") return ShellKind::kBusybox;
+  if (real == "ash" || is_busybox(shell_node)) return ShellKind::kBusybox;
   return ShellKind::kDash;
+}
+
+// The file is BusyBox: named busybox after symlinks, or a hardlink of /bin/busybox (same
+// inode), as images that install the applets with `busybox --install` (no -s) have them.
+bool Sim::is_busybox(fs::NodeId node) const {
+  if (basename_of(tree_.path_of(node)) == "busybox") return true;
+  for (std::string_view p : {"/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"}) {
+    fs::ResolveResult res = fs::resolve(tree_, p);
+    if (res.ok() && (*res.node == node || tree_.node(*res.node).inode == tree_.node(node).inode))
+      return true;
+  }
+  return false;
+}
+
+// What env(1) prints when execvp(word) fails. BusyBox (BB_EXECVP_or_die): "env: can't execute
+// 'WORD': ERR", the bytes of WORD as they are (a CR stays a CR). GNU coreutils (env.c, >= 8.30):
+// "ARGV0: QUOTED: ERR" with WORD quoted by quote() (C locale: '...' with C escapes, so a CR is
+// "\r"), then, on ENOENT when WORD holds a space, tab, newline, \v, \f or \r, a second line
+// "ARGV0: use -[v]S to pass options in shebang lines". ARGV0 is env's argv[0], the path the
+// "#!" line names.
+std::string env_error(const Launcher& how, std::string_view word, std::string_view err,
+                      bool enoent) {
+  if (how.busybox_env) return "env: can't execute '" + std::string(word) + "': " + std::string(err);
+  std::string text = how.env_program + ": '" + escape(word) + "': " + std::string(err);
+  if (enoent && word.find_first_of(" \t\n\v\f\r") != std::string_view::npos)
+    text += "\n" + how.env_program + ": use -[v]S to pass options in shebang lines";
+  return text;
 }
 
 // The error an entrypoint script's shell prints when `word` is not found (exit 127):
@@ -378,9 +409,7 @@ void Sim::shell_not_found(const Launcher& how, const std::string& word, ExecIssu
   std::string ln = std::to_string(how.line);
   std::string text;
   if (how.kind == Launcher::kEnv) {
-    text = how.busybox_env
-               ? "env: can't execute '" + escape(word) + "': No such file or directory"
-               : how.env_program + ": '" + escape(word) + "': No such file or directory";
+    text = env_error(how, word, "No such file or directory", true);
   } else if (how.shell == ShellKind::kBash) {
     text = how.script + ": line " + ln + ": " + (how.via_exec ? "exec: " : "") + escape(word) +
            (how.via_exec ? ": not found" : ": command not found");
@@ -391,6 +420,19 @@ void Sim::shell_not_found(const Launcher& how, const std::string& word, ExecIssu
            ": not found";
   }
   block(std::move(i), text, 127);
+}
+
+// The part of ld.so's "error while loading shared libraries: ..." line after the prefix (glibc
+// _dl_signal_error: "OBJNAME: ERRSTRING"). Nothing found: the DT_NEEDED name and "cannot open
+// shared object file: No such file or directory". A file found but unusable: its path and why
+// (MissingLibrary::error is already "PATH: DETAIL", e.g. "/usr/lib/libx.so.1: invalid ELF
+// header"); an error about the name itself (a DST that expands to nothing): "NAME: ERROR".
+std::string loader_error_text(const MissingLibrary& m) {
+  if (m.error.empty())
+    return m.name + ": cannot open shared object file: No such file or directory";
+  size_t colon = m.error.find(": ");
+  if (colon != std::string::npos && m.error.find('/') < colon) return m.error;
+  return m.name + ": " + m.error;
 }
 
 // A failed execve: runc 1.1 prints "exec PATH: ERR" and the container exits 1 (DESIGN.md);
@@ -406,9 +448,8 @@ void Sim::kernel_error(const Launcher& how, const std::string& exec_path, const 
   std::string cap = err;
   if (!cap.empty()) cap[0] = static_cast<char>(cap[0] - 'a' + 'A');
   if (how.kind == Launcher::kEnv) {
-    std::string text = how.busybox_env ? "env: can't execute '" + escape(exec_path) + "': " + cap
-                                       : how.env_program + ": '" + escape(exec_path) + "': " + cap;
-    block(std::move(i), text, enoent ? 127 : 126);
+    const std::string& word = how.env_word.empty() ? exec_path : how.env_word;
+    block(std::move(i), env_error(how, word, cap, enoent), enoent ? 127 : 126);
     return;
   }
   std::string ln = std::to_string(how.line);
@@ -602,7 +643,7 @@ void Sim::start_argv() {
   chain(f->exec_path, f->node);
   Launcher how;
   if (!exec_node(f->exec_path, f->node, r_.argv, 0, how)) return;
-  check_program_file(r_.argv);
+  check_program_file(r_.argv, f->node);
   // Shell form: `/bin/sh -c "..."` runs the first word of the string.
   std::string b = basename_of(r_.argv[0]);
   if (is_shell_name(b) && r_.argv.size() >= 3 && r_.argv[1] == "-c") {
@@ -689,6 +730,7 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
       return std::nullopt;
     }
     step(name, "found" + (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
+    if (!runc_eaccess(name, *res.node)) return std::nullopt;
     return Found{name, *res.node};
   }
   // PATH lookup.
@@ -732,6 +774,7 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
     }
     step(name, "found in PATH as " + cand +
                    (res.hops.empty() ? "" : " (" + fs::describe_hops(res) + ")"));
+    if (!runc_eaccess(cand, *res.node)) return std::nullopt;
     return Found{cand, *res.node};
   }
   std::string text = "exec: " + quote(name) + ": executable file not found in $PATH";
@@ -741,8 +784,11 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
       msg = escape(name) + " is in none of the PATH directories (" + escape(r_.path_env) + ")";
   std::string fix = "install " + escape(name) + ", or use its absolute path";
   if (not_exec) {
-    rule = "exec-not-executable", culprit = not_exec, path = not_exec_path;
-    msg = not_exec_path + " exists but has no x bit, so the PATH search skips it";
+    // Docker names no file: to the user this is "not found", so the rule is exec-not-found,
+    // with the skipped file as the culprit.
+    culprit = not_exec, path = not_exec_path;
+    msg = escape(name) + " is in none of the PATH directories as an executable: " + not_exec_path +
+          " exists but has no x bit, so the PATH search skips it";
     fix = "RUN chmod +x " + not_exec_path;
   } else if (dangling) {
     rule = "exec-dangling-symlink", culprit = dangling, path = dangling_path;
@@ -780,6 +826,32 @@ std::optional<Sim::Found> Sim::runc_lookup(const std::string& name) {
   if (rule == "path-clobbered") i.node.reset(), i.layer.reset();
   block(std::move(i), text, docker_start_error_exit(text));
   return std::nullopt;
+}
+
+// runc 1.1.4+ (libcontainer/standard_init_linux.go) checks the path LookPath returned with
+// faccessat(X_OK, AT_EACCESS) as the container's user, before the process starts: Go < 1.20's
+// LookPath looks only at the mode bits, so a file executable only by its owner or group passes
+// it and fails here with "exec PATH: permission denied", a create-time error (exit 126), not a
+// failed execve inside the started container (exit 1).
+bool Sim::runc_eaccess(const std::string& path, fs::NodeId node) {
+  const fs::Node& n = tree_.node(node);
+  if (may(n, user_, 1)) return true;
+  std::string what = "not executable for uid " + std::to_string(user_.uid) + " (mode " +
+                     [&] {
+                       char b[8];
+                       snprintf(b, sizeof b, "%04o", n.inode->mode & 07777);
+                       return std::string(b);
+                     }() +
+                     ", owner " + std::to_string(n.inode->uid) + ":" +
+                     std::to_string(n.inode->gid) + ")";
+  std::string real = tree_.path_of(node);
+  chain(path, node);
+  step(real, what);
+  ExecIssue i = issue("exec-permission-denied", real, node, real + " is " + what,
+                      "chmod a+x " + real + " (or chown it to the USER)");
+  std::string text = "exec " + path + ": permission denied";
+  block(std::move(i), text, docker_start_error_exit(text));
+  return false;
 }
 
 // A shell's command lookup (execvp-like): like LookPath, but errors are the shell's.
@@ -935,6 +1007,7 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
   LoaderEnv lenv;
   lenv.ld_library_path = env_value("LD_LIBRARY_PATH").value_or("");
   lenv.platform = platform_text();
+  lenv.cwd = r_.workdir;  // relative DT_NEEDED paths and empty LD_LIBRARY_PATH entries
   LoadResult lr = simulate_load(root_, node, lenv);
   for (const std::string& note : lr.notes) step("ld.so", note);
   if (!lr.missing.empty()) {
@@ -958,9 +1031,7 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
       i.node = nb.node;
       i.layer = tree_.node(*nb.node).layer;
     }
-    block(std::move(i),
-          argv0 + ": error while loading shared libraries: " + m.name +
-              ": cannot open shared object file: No such file or directory",
+    block(std::move(i), argv0 + ": error while loading shared libraries: " + loader_error_text(m),
           127);
     return false;
   }
@@ -1155,8 +1226,9 @@ bool Sim::exec_env(const std::string& exec_path, fs::NodeId script, const std::s
   Launcher env_how;
   env_how.kind = Launcher::kEnv;
   env_how.env_program = env_path;
+  env_how.env_word = prog;
   if (auto e = resolve_as_user(env_path); e.ok()) {
-    env_how.busybox_env = basename_of(tree_.path_of(*e.node)) == "busybox";
+    env_how.busybox_env = is_busybox(*e.node);
   }
   std::optional<fs::NodeId> found;
   std::string found_path;
@@ -1257,7 +1329,7 @@ void Sim::follow_handover(const std::string& script_path, fs::NodeId script,
   if (!f) return;
   chain(f->exec_path, f->node);
   if (!exec_node(f->exec_path, f->node, prog, 0, how)) return;
-  check_program_file(prog);
+  check_program_file(prog, f->node);
   std::string b = basename_of(prog[0]);
   if (is_shell_name(b) && prog.size() >= 3 && prog[1] == "-c")
     follow_shell_c(prog, shell_kind(f->node, prog[0]));
@@ -1314,7 +1386,7 @@ void Sim::follow_shell_c(const std::vector<std::string>& argv, ShellKind shell) 
   if (!f) return;
   chain(f->exec_path, f->node);
   if (!exec_node(f->exec_path, f->node, prog, 0, how)) return;
-  check_program_file(prog);
+  check_program_file(prog, f->node);
 }
 
 // The file node/python/java/ruby/php/sh is told to run must exist, relative to WORKDIR. The
@@ -1322,8 +1394,10 @@ void Sim::follow_shell_c(const std::vector<std::string>& argv, ShellKind shell) 
 // "python3: can't open file '/abs': [Errno 2] No such file or directory" (exit 2), java
 // "Error: Unable to access jarfile X" (exit 1), ruby "ruby: No such file or directory -- X
 // (LoadError)" (exit 1), php "Could not open input file: X" (exit 1), dash "sh: 0: cannot open
-// X: No such file" (exit 2), bash "bash: X: No such file or directory" (exit 127).
-void Sim::check_program_file(const std::vector<std::string>& argv) {
+// X: No such file" (exit 2), busybox ash "sh: can't open 'X': No such file or directory" (exit 2),
+// bash "bash: X: No such file or directory" (exit 127). `program` is argv[0]'s file: which shell
+// it is decides the text.
+void Sim::check_program_file(const std::vector<std::string>& argv, fs::NodeId program) {
   std::optional<ProgramFile> pf = program_file_of(argv);
   if (!pf || pf->file.find('$') != std::string::npos) return;
   std::string abs = go_join(pf->file.front() == '/' ? "/" : r_.workdir, pf->file);
@@ -1344,7 +1418,6 @@ void Sim::check_program_file(const std::vector<std::string>& argv) {
   fs::ResolveResult res = resolve_as_user(pf->file);
   std::string text;
   int exit = 1;
-  std::string b = basename_of(argv[0]);
   if (pf->interpreter == "node") {
     text = "Error: Cannot find module '" + abs + "'";
   } else if (pf->interpreter == "python") {
@@ -1356,12 +1429,30 @@ void Sim::check_program_file(const std::vector<std::string>& argv) {
     text = argv[0] + ": No such file or directory -- " + pf->file + " (LoadError)";
   } else if (pf->interpreter == "php") {
     text = "Could not open input file: " + pf->file;
-  } else if (b == "bash") {
-    text = argv[0] + ": " + pf->file + ": No such file or directory";
-    exit = 127;
   } else {
-    text = argv[0] + ": 0: cannot open " + pf->file + ": No such file";
-    exit = 2;
+    // The shells open the script with open(2): ENOENT/ENOTDIR/EACCES as strerror(3) says them.
+    std::string err(fs::error_text(res.error));
+    if (!err.empty()) err[0] = static_cast<char>(err[0] - 'a' + 'A');
+    bool enoent = res.error == fs::ResolveError::kNoEnt || res.error == fs::ResolveError::kNotDir;
+    switch (shell_kind(program, argv[0])) {
+      case ShellKind::kBash:
+        // shell.c open_shell_script: file_error(), exit EX_NOTFOUND (127) on ENOENT, else
+        // EX_NOINPUT (126).
+        text = argv[0] + ": " + pf->file + ": " + err;
+        exit = res.error == fs::ResolveError::kNoEnt ? 127 : 126;
+        break;
+      case ShellKind::kBusybox:
+        // ash.c setinputfile: ash_msg_and_raise_perror("can't open '%s'"), "ARGV0: " prefix,
+        // exit 2 (BusyBox 1.35).
+        text = argv[0] + ": can't open '" + pf->file + "': " + err;
+        exit = 2;
+        break;
+      case ShellKind::kDash:
+        // dash errmsg(E_OPEN): "No such file" for ENOENT and ENOTDIR, else strerror; exit 2.
+        text = argv[0] + ": 0: cannot open " + pf->file + ": " + (enoent ? "No such file" : err);
+        exit = 2;
+        break;
+    }
   }
   step(abs, std::string(fs::error_text(res.error)));
   std::string msg = argv[0] + " is told to run " + escape(pf->file) + ", which does not exist (" +

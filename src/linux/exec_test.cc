@@ -312,11 +312,13 @@ TEST_F(ExecTest, LookPathSkipsNonExecutableFile) {
   b.file("usr/local/bin/server", 100, 0644).elf(static_elf());
   cfg.cmd = {"server"};
   ExecResult r = run();
-  EXPECT_EQ(r.verdict.reason, "exec-not-executable");
-  // Not "permission denied": Go's LookPath skips the file and reports not found.
+  // Not "permission denied": Go's LookPath skips the file and reports not found, so the rule
+  // is exec-not-found (as Docker says), with the skipped file as the culprit.
+  EXPECT_EQ(r.verdict.reason, "exec-not-found");
   EXPECT_EQ(r.verdict.predicted_error, "exec: \"server\": executable file not found in $PATH");
   EXPECT_EQ(r.verdict.predicted_exit, 127);
   EXPECT_EQ(r.issues[0].path, "/usr/local/bin/server");
+  EXPECT_NE(r.issues[0].message.find("no x bit"), std::string::npos);
 }
 
 TEST_F(ExecTest, NonExecutableFileByPathIsPermissionDenied) {
@@ -378,8 +380,30 @@ TEST_F(ExecTest, ExecutableOnlyForOwnerIsPermissionDeniedForOthers) {
   cfg.cmd = {"/app/server"};
   ExecResult r = run();
   EXPECT_EQ(r.verdict.reason, "exec-permission-denied");
+  // runc's eaccess() after LookPath: a create-time error (126), not an execve inside (1).
   EXPECT_EQ(r.verdict.predicted_error, "exec /app/server: permission denied");
+  EXPECT_EQ(r.verdict.predicted_exit, 126);
   cfg.user = "";
+  EXPECT_TRUE(run().verdict.starts);
+}
+
+TEST_F(ExecTest, ExecutableOnlyForOwnerInPathIsFoundThenDenied) {
+  // Go 1.19's LookPath (runc 1.1.5 in Debian 12) looks only at the mode bits: the file is found,
+  // then runc's eaccess() refuses it with the path LookPath returned.
+  b.file("usr/local/bin/server", 100, 0700).elf(static_elf());
+  cfg.user = "app";
+  cfg.cmd = {"server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "exec-permission-denied");
+  EXPECT_EQ(r.verdict.predicted_error, "exec /usr/local/bin/server: permission denied");
+  EXPECT_EQ(r.verdict.predicted_exit, 126);
+  EXPECT_EQ(r.issues[0].path, "/usr/local/bin/server");
+}
+
+TEST_F(ExecTest, ExecutableForTheUsersGroupPassesEaccess) {
+  b.file("app/server", 100, 0710).owner(0, 1000).elf(static_elf());
+  cfg.user = "app";
+  cfg.cmd = {"/app/server"};
   EXPECT_TRUE(run().verdict.starts);
 }
 
@@ -445,8 +469,56 @@ TEST_F(ExecTest, ShebangCrlfThroughEnv) {
   cfg.cmd = {"/app/run"};
   ExecResult r = run();
   EXPECT_EQ(r.verdict.reason, "shebang-crlf");
-  EXPECT_EQ(r.verdict.predicted_error, "/usr/bin/env: 'bash\\r': No such file or directory");
+  // coreutils env quotes the name ('bash\r', C escapes) and, since the name holds white space,
+  // adds its hint line.
+  EXPECT_EQ(r.verdict.predicted_error,
+            "/usr/bin/env: 'bash\\r': No such file or directory\n"
+            "/usr/bin/env: use -[v]S to pass options in shebang lines");
   EXPECT_EQ(r.verdict.predicted_exit, 127);
+}
+
+TEST_F(ExecTest, EnvHintOnlyForNamesWithWhiteSpace) {
+  b.file("app/run", 0, 0755).content("#!/usr/bin/env node\nconsole.log(1)\n");
+  cfg.cmd = {"/app/run"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "env-interpreter-missing");
+  EXPECT_EQ(r.verdict.predicted_error, "/usr/bin/env: 'node': No such file or directory");
+}
+
+// A BusyBox image: the applets are symlinks to /bin/busybox (or hardlinks of it).
+class BusyboxExecTest : public ExecTest {
+ protected:
+  BusyboxExecTest() {
+    b.layer().file("bin/busybox", 900, 0755).elf(static_elf()).symlink("bin/sh", "busybox");
+  }
+};
+
+TEST_F(BusyboxExecTest, ShebangCrlfThroughBusyboxEnvKeepsTheRawCarriageReturn) {
+  b.symlink("usr/bin/env", "/bin/busybox");
+  b.file("app/run", 0, 0755).content("#!/usr/bin/env sh\r\necho hi\r\n");
+  cfg.cmd = {"/app/run"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "shebang-crlf");
+  EXPECT_EQ(r.verdict.predicted_error, "env: can't execute 'sh\r': No such file or directory");
+  EXPECT_EQ(r.verdict.predicted_exit, 127);
+}
+
+TEST_F(BusyboxExecTest, BusyboxEnvAsHardlinkIsRecognised) {
+  b.hardlink("usr/bin/env", "bin/busybox");
+  b.file("app/run", 0, 0755).content("#!/usr/bin/env python3\nprint(1)\n");
+  cfg.cmd = {"/app/run"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "env-interpreter-missing");
+  EXPECT_EQ(r.verdict.predicted_error, "env: can't execute 'python3': No such file or directory");
+}
+
+TEST_F(BusyboxExecTest, MissingScriptForBusyboxSh) {
+  cfg.cmd = {"/bin/sh", "/app/missing.sh"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "program-file-missing");
+  EXPECT_EQ(r.verdict.predicted_error,
+            "/bin/sh: can't open '/app/missing.sh': No such file or directory");
+  EXPECT_EQ(r.verdict.predicted_exit, 2);
 }
 
 TEST_F(ExecTest, ShebangMissingBom) {
@@ -527,7 +599,9 @@ TEST_F(ExecTest, EnvWithArgumentsIsOneWord) {
   cfg.cmd = {"/app/main.py"};
   ExecResult r = run();
   EXPECT_EQ(r.verdict.reason, "env-interpreter-missing");
-  EXPECT_EQ(r.verdict.predicted_error, "/usr/bin/env: 'python3 -u': No such file or directory");
+  EXPECT_EQ(r.verdict.predicted_error,
+            "/usr/bin/env: 'python3 -u': No such file or directory\n"
+            "/usr/bin/env: use -[v]S to pass options in shebang lines");
   // env -S splits the words.
   b.file("app/ok.py", 0, 0755).content("#!/usr/bin/env -S python3 -u\nprint(1)\n");
   cfg.cmd = {"/app/ok.py"};
@@ -771,6 +845,43 @@ TEST_F(ExecTest, LibraryOnDiskButNotInSearchPath) {
   EXPECT_TRUE(run().verdict.starts);
 }
 
+TEST_F(ExecTest, UnusableLibraryNamesTheFileAndTheLoadersReason) {
+  // A text file where the library should be: ld.so stops at it with its own error.
+  b.dir("lib").dir("lib/x86_64-linux-gnu");
+  b.file("lib/x86_64-linux-gnu/libfoo.so.1", 200, 0644).content(std::string(200, 'x'));
+  elf::ElfInfo e = dyn_elf();
+  e.needed = {"libfoo.so.1"};
+  b.file("app/server", 100, 0755).elf(e);
+  cfg.cmd = {"/app/server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "library-missing");
+  EXPECT_EQ(r.verdict.predicted_error,
+            "/app/server: error while loading shared libraries: "
+            "/lib/x86_64-linux-gnu/libfoo.so.1: invalid ELF header");
+  EXPECT_EQ(r.verdict.predicted_exit, 127);
+}
+
+TEST_F(ExecTest, RelativeLdLibraryPathIsRelativeToWorkdir) {
+  elf::ElfInfo lib = static_elf();
+  lib.e_type = 3;
+  lib.soname = "libfoo.so.1";
+  b.dir("app/lib").file("app/lib/libfoo.so.1", 100, 0644).elf(lib);
+  elf::ElfInfo e = dyn_elf();
+  e.needed = {"libfoo.so.1"};
+  b.file("app/server", 100, 0755).elf(e);
+  cfg.env.push_back("LD_LIBRARY_PATH=lib");
+  cfg.cmd = {"/app/server"};
+  cfg.workdir = "/app";
+  ExecResult r = run();
+  EXPECT_TRUE(r.verdict.starts) << r.verdict.predicted_error;
+  cfg.workdir = "/";  // lib is now /lib, which has no libfoo.so.1
+  r = run();
+  EXPECT_EQ(r.verdict.reason, "library-not-in-search-path");
+  ExecOptions o;
+  o.overrides.workdir = "/app";
+  EXPECT_TRUE(run(o).verdict.starts);
+}
+
 // --- entrypoint scripts and program files --------------------------------------------------
 
 TEST_F(ExecTest, EntrypointScriptHandsOverToMissingCmd) {
@@ -851,6 +962,28 @@ TEST_F(ExecTest, ProgramFileMissingPythonJavaRubyPhp) {
   EXPECT_EQ(run().verdict.predicted_error, "Could not open input file: index.php");
   cfg.cmd = {"python3", "-m", "http.server"};
   EXPECT_TRUE(run().verdict.starts);
+}
+
+TEST_F(ExecTest, MissingScriptForDashAndBash) {
+  b.file("bin/bash", 100, 0755).elf(dyn_elf());
+  cfg.cmd = {"/bin/sh", "/app/missing.sh"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "program-file-missing");
+  EXPECT_EQ(r.verdict.predicted_error, "/bin/sh: 0: cannot open /app/missing.sh: No such file");
+  EXPECT_EQ(r.verdict.predicted_exit, 2);
+  cfg.cmd = {"bash", "/app/missing.sh"};
+  r = run();
+  EXPECT_EQ(r.verdict.predicted_error, "bash: /app/missing.sh: No such file or directory");
+  EXPECT_EQ(r.verdict.predicted_exit, 127);
+}
+
+TEST_F(ExecTest, UnreadableScriptDirForDashIsPermissionDenied) {
+  b.dir("srv", 0700).file("srv/run.sh", 10, 0644);
+  cfg.user = "app";
+  cfg.cmd = {"/bin/sh", "/srv/run.sh"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "program-file-missing");
+  EXPECT_EQ(r.verdict.predicted_error, "/bin/sh: 0: cannot open /srv/run.sh: Permission denied");
 }
 
 TEST_F(ExecTest, ProgramFileThroughEntrypointHandover) {
