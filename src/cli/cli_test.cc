@@ -95,6 +95,9 @@ class CliTest : public ::testing::Test {
                     0755);
     base_layer.symlink("bin/ls", "sh");
     base_layer.file("usr/bin/ping", "ping binary\n", 04755);
+    base_layer.dir("usr/dev")
+        .char_device("usr/dev/null", 1, 3)
+        .block_device("usr/dev/sda", 8, 0, 0660);
     app.dir("app", 0755, 1000, 1000);
     app.file("app/entry.sh", "#!/bin/sh\necho Hello\n", 0755, 1000, 1000);
     app.file("app/config.ini", "[server]\nport = 8080\n");
@@ -189,6 +192,13 @@ TEST_F(CliTest, LsLong) {
             "-rwxr-xr-x app  app  21 2023-11-14 22:13  1 <l1> entry.sh\n");
   r = run({"ls", image(), "/var", "-R"});
   EXPECT_EQ(r.out, "/var:\nlog\n\n/var/log:\napp.log\n");
+  // Devices show "major, minor" in the size column, as ls does, and rdev in JSON.
+  r = run({"ls", image(), "/usr/dev", "-l"});
+  EXPECT_EQ(r.out,
+            "crw-rw-rw- root root 1, 3 2023-11-14 22:13  0 <l0> null\n"
+            "brw-rw---- root root 8, 0 2023-11-14 22:13  0 <l0> sda\n");
+  r = run({"ls", image(), "/usr/dev/null", "--json"});
+  EXPECT_NE(r.out.find(R"("rdev":{"major":1,"minor":3})"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, Find) {
@@ -236,7 +246,7 @@ TEST_F(CliTest, Layers) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "LAYER  DIGEST        SIZE      ADDED  CHANGED  DELETED  WASTED    CREATED BY\n"
-            "0      <l0>  8.19kB       10        0        0  0B        ADD rootfs.tar / # a "
+            "0      <l0>  9.73kB       13        0        0  0B        ADD rootfs.tar / # a "
             "long comma...\n"
             "-      -             -                                            ENV A=1\n"
             "1      <l1>  4.61kB        5        0        0  0B        COPY app/ /app/\n"
@@ -254,7 +264,7 @@ TEST_F(CliTest, ExportTarAndLayerMap) {
   std::string tar = (*dir_ / "root.tar").string(), map = (*dir_ / "map.tsv").string();
   Outcome r = run({"export", image(), "-o", tar, "--layer-map", map});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "exported 18 entries (7 files, 187 bytes, 1 hardlinks) to <tmp>/root.tar\n");
+  EXPECT_EQ(r.out, "exported 21 entries (7 files, 187 bytes, 1 hardlinks) to <tmp>/root.tar\n");
   EXPECT_EQ(normalize(slurp(map)),
             "/app\t1\t<L1>\tCOPY app/ /app/\n"
             "/app/config.copy.ini\t1\t<L1>\tCOPY app/ /app/\n"
@@ -271,6 +281,9 @@ TEST_F(CliTest, ExportTarAndLayerMap) {
             "/usr\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
             "/usr/bin\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
             "/usr/bin/ping\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
+            "/usr/dev\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
+            "/usr/dev/null\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
+            "/usr/dev/sda\t0\t<L0>\tADD rootfs.tar / # a long command line that goes on and on\n"
             "/var\t2\t<L2>\tRUN rm /app/config.ini\n"
             "/var/log\t2\t<L2>\tRUN rm /app/config.ini\n"
             "/var/log/app.log\t2\t<L2>\tRUN rm /app/config.ini\n");
@@ -285,10 +298,13 @@ TEST_F(CliTest, ExportTarAndLayerMap) {
             "drwxrwxrwt 0 0 tmp/\n"
             "drwxr-xr-x 0 0 usr/\n"
             "drwxr-xr-x 0 0 usr/bin/\n"
+            "drwxr-xr-x 0 0 usr/dev/\n"
             "drwxr-xr-x 0 0 var/\n"
             "drwxr-xr-x 0 0 var/log/\n"
             "lrwxrwxrwx 0 0 bin/ls -> sh\n"
             "lrwxrwxrwx 0 0 current -> /app\n"
+            "crw-rw-rw- 0 0 usr/dev/null\n"
+            "brw-rw---- 0 0 usr/dev/sda\n"
             "-rw-r--r-- 0 0 etc/passwd\n"
             "-rw-r--r-- 0 0 etc/group\n"
             "-rwxr-xr-x 0 0 bin/sh\n"
@@ -303,7 +319,7 @@ TEST_F(CliTest, ExportDirKeepsModesOwnersTimesAndHardlinks) {
   std::string out = (*dir_ / "root").string();
   Outcome r = run({"export", image(), "--dir", out, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, R"({"bytes":187,"entries":18,"files":7,"hardlinks":1,"notes":[],)"
+  EXPECT_EQ(r.out, R"({"bytes":187,"entries":21,"files":7,"hardlinks":1,"notes":[],)"
                    R"("output":"<tmp>/root"})"
                    "\n");
   bool root = ::geteuid() == 0;

@@ -43,6 +43,15 @@ std::string_view type_of(const explore::FileInfo& f) {
   return f.hardlink ? "hardlink" : explore::type_name(f.type);
 }
 
+bool is_device(const explore::FileInfo& f) {
+  return f.type == scan::FileType::kCharDevice || f.type == scan::FileType::kBlockDevice;
+}
+
+// ls -l's size column: the size, or "major, minor" for a device as ls prints it.
+std::string size_column(const explore::FileInfo& f) {
+  return is_device(f) ? fmt::format("{}, {}", f.dev_major, f.dev_minor) : std::to_string(f.size);
+}
+
 json file_json(const explore::FileInfo& f) {
   json j = {{"path", f.path},
             {"type", type_of(f)},
@@ -54,6 +63,7 @@ json file_json(const explore::FileInfo& f) {
             {"layer", f.layer},
             {"layer_digest", f.layer_digest},
             {"link", f.link.empty() ? json(nullptr) : json(f.link)}};
+  if (is_device(f)) j["rdev"] = {{"major", f.dev_major}, {"minor", f.dev_minor}};
   return j;
 }
 
@@ -66,14 +76,14 @@ void print_long(const std::vector<explore::FileInfo>& entries, const explore::Im
   for (const auto& f : entries) {
     wu = std::max(wu, owner(f.user, f.uid).size());
     wg = std::max(wg, owner(f.group, f.gid).size());
-    ws = std::max(ws, std::to_string(f.size).size());
+    ws = std::max(ws, size_column(f).size());
   }
   for (const auto& f : entries) {
     std::string name = shown(f.name);
     if (f.type == scan::FileType::kSymlink) name += " -> " + shown(f.link);
     if (f.hardlink) name += " => " + shown(f.link);
     fmt::print("{} {:<{}} {:<{}} {:>{}} {} {:>2} {} {}\n", explore::mode_string(f.type, f.mode),
-               owner(f.user, f.uid), wu, owner(f.group, f.gid), wg, f.size, ws,
+               owner(f.user, f.uid), wu, owner(f.group, f.gid), wg, size_column(f), ws,
                format_time(f.mtime), f.layer, image.short_digest(f.layer), name);
   }
 }

@@ -87,6 +87,71 @@ bool PermTest::matches(uint32_t mode) const {
   return false;
 }
 
+namespace {
+
+// A chmod(1) symbolic mode applied to 0 with a umask of 0, as GNU find does for -perm:
+// clauses "[ugoa]*([-+=]([rwxXst]*|[ugo]))+" separated by commas.
+uint32_t parse_symbolic_mode(std::string_view s, std::string_view arg) {
+  auto bad = [&](std::string_view why) {
+    return Error("-perm: " + escape(arg) + ": " + std::string(why) +
+                 " (expected octal like 4000 or symbolic like u+s,g=rx)");
+  };
+  uint32_t mode = 0;
+  size_t i = 0;
+  do {
+    if (i > 0) ++i;  // the comma
+    uint32_t who = 0;
+    for (; i < s.size() && std::string_view("ugoa").find(s[i]) != std::string_view::npos; ++i) {
+      who |= s[i] == 'u' ? 04700u : s[i] == 'g' ? 02070u : s[i] == 'o' ? 01007u : 07777u;
+    }
+    if (who == 0) who = 07777;
+    if (i == s.size() || std::string_view("-+=").find(s[i]) == std::string_view::npos) {
+      throw bad("a clause needs an operator: -, + or =");
+    }
+    while (i < s.size() && std::string_view("-+=").find(s[i]) != std::string_view::npos) {
+      char op = s[i++];
+      uint32_t value = 0;
+      if (i < s.size() && (s[i] == 'u' || s[i] == 'g' || s[i] == 'o')) {
+        int shift = s[i] == 'u' ? 6 : s[i] == 'g' ? 3 : 0;
+        value = ((mode >> shift) & 07) * 0111;
+        ++i;
+      } else {
+        for (; i < s.size() && std::string_view("rwxXst").find(s[i]) != std::string_view::npos;
+             ++i) {
+          switch (s[i]) {
+            case 'r':
+              value |= 0444;
+              break;
+            case 'w':
+              value |= 0222;
+              break;
+            case 'x':
+              value |= 0111;
+              break;
+            case 'X':
+              value |= (mode & 0111) ? 0111 : 0;
+              break;  // never a directory here
+            case 's':
+              value |= 06000;
+              break;
+            case 't':
+              value |= 01000;
+              break;
+          }
+        }
+      }
+      value &= who;
+      if (op == '+') mode |= value;
+      if (op == '-') mode &= ~value;
+      if (op == '=') mode = (mode & ~who) | value;
+    }
+    if (i < s.size() && s[i] != ',') throw bad("unexpected '" + escape(s.substr(i, 1)) + "'");
+  } while (i < s.size());
+  return mode;
+}
+
+}  // namespace
+
 PermTest parse_perm_test(std::string_view arg) {
   PermTest t;
   std::string_view s = arg;
@@ -94,9 +159,13 @@ PermTest parse_perm_test(std::string_view arg) {
     t.kind = s[0] == '-' ? PermTest::Kind::kAll : PermTest::Kind::kAny;
     s.remove_prefix(1);
   }
-  uint64_t bits = parse_number(s, "-perm", arg, 8);
-  if (bits > 07777) throw Error("-perm: " + escape(arg) + ": more than the 12 permission bits");
-  t.bits = static_cast<uint32_t>(bits);
+  if (!s.empty() && s[0] >= '0' && s[0] <= '9') {
+    uint64_t bits = parse_number(s, "-perm", arg, 8);
+    if (bits > 07777) throw Error("-perm: " + escape(arg) + ": more than the 12 permission bits");
+    t.bits = static_cast<uint32_t>(bits);
+  } else {
+    t.bits = parse_symbolic_mode(s, arg);
+  }
   return t;
 }
 

@@ -37,9 +37,30 @@ TEST(PermTestTest, ExactAllAndAny) {
   EXPECT_TRUE(parse_perm_test("/111").matches(0700));
   EXPECT_FALSE(parse_perm_test("/111").matches(0644));
   EXPECT_TRUE(parse_perm_test("/0").matches(0));
-  EXPECT_THROW(parse_perm_test("u+x"), Error);
+  EXPECT_THROW(parse_perm_test("u"), Error);
+  EXPECT_THROW(parse_perm_test("u+q"), Error);
+  EXPECT_THROW(parse_perm_test(""), Error);
   EXPECT_THROW(parse_perm_test("17777"), Error);
   EXPECT_THROW(parse_perm_test("8"), Error);
+}
+
+TEST(FindFilters, PermSymbolicModesAreAppliedToZeroLikeGnuFind) {
+  EXPECT_EQ(parse_perm_test("u+s").bits, 04000u);
+  EXPECT_EQ(parse_perm_test("/u+s,g+s").bits, 06000u);
+  EXPECT_EQ(parse_perm_test("a+x").bits, 0111u);
+  EXPECT_EQ(parse_perm_test("+x").bits, 0111u);
+  EXPECT_EQ(parse_perm_test("o+w").bits, 02u);
+  EXPECT_EQ(parse_perm_test("u=rwx,g=u,o=").bits, 0770u);
+  EXPECT_EQ(parse_perm_test("u=rwx,g=rx,o=rx").bits, 0755u);
+  EXPECT_EQ(parse_perm_test("+t").bits, 01000u);
+  EXPECT_EQ(parse_perm_test("a=rwx,go-w").bits, 0755u);
+  EXPECT_EQ(parse_perm_test("u+x-x").bits, 0u);
+  EXPECT_EQ(parse_perm_test("+X").bits, 0u);
+  EXPECT_EQ(parse_perm_test("+x,+X").bits, 0111u);
+  EXPECT_TRUE(parse_perm_test("/u+s,g+s").matches(02755));
+  EXPECT_FALSE(parse_perm_test("/u+s,g+s").matches(0755));
+  EXPECT_TRUE(parse_perm_test("-o+w").matches(0777));
+  EXPECT_FALSE(parse_perm_test("-o+w").matches(0775));
 }
 
 TEST(DateTest, ParsesDatesAndDateTimesAsUtc) {

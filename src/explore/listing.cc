@@ -48,6 +48,12 @@ FileInfo file_info(const Image& image, fs::NodeId id) {
   f.size = inode.type == scan::FileType::kRegular ? inode.size : 0;
   if (inode.type == scan::FileType::kSymlink) f.size = inode.link.size();
   f.mtime = inode.mtime;
+  if (inode.type == scan::FileType::kCharDevice || inode.type == scan::FileType::kBlockDevice) {
+    if (const scan::Facts* facts = image.facts(n.inode_layer, inode)) {
+      f.dev_major = facts->dev_major;
+      f.dev_minor = facts->dev_minor;
+    }
+  }
   if (inode.type == scan::FileType::kSymlink) f.link = std::string(inode.link);
   if (f.hardlink) f.link = "/" + std::string(n.entry->link);
   f.layer = n.layer;

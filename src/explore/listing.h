@@ -25,6 +25,7 @@ struct FileInfo {
   uint32_t uid = 0, gid = 0;
   std::optional<std::string> user, group;  // names in the image's /etc/passwd, /etc/group
   uint64_t size = 0;
+  uint32_t dev_major = 0, dev_minor = 0;  // character and block devices
   int64_t mtime = 0;
   std::string link;  // symlink target as written; hardlink: "/" + the path it links to
   uint32_t layer = 0;
