@@ -187,6 +187,15 @@ def cmd_report(out):
         w("| at least 20x faster than by hand | %s | %s | %s | %s | >= 20 | %s |" % (
             SHORT["find_archive"], SHORT[base], fmt_r(r), fmt_r(c),
             "-" if r is None else ("yes" if r >= 20 else "NO")))
+    for num, den, goal in (("diagnose_archive", "find_archive", 1.2),
+                           ("audit_archive", "find_archive", 1.5),
+                           ("verify_archive", "floor_md5sum_pkg", 1.2),
+                           ("daemon_diagnose", "daemon_save_o", 1.3),
+                           ("daemon_diagnose", "byhand_docker", 1.0),
+                           ("daemon_diagnose_export", "byhand_docker", 1.0)):
+        row("%s at most %.1fx %s" % (SHORT.get(num, num), goal, SHORT.get(den, den)), num, den,
+            "<= %.1f" % goal, lambda r, g=goal: r <= g,
+            with_cpu=not num.startswith("daemon") and not den.startswith("daemon"))
     budget = 100 * stats["entries"] + stats["largest_file"]
     for n in [x for x in ORDER if x.split("_")[0] in ("layers", "find", "export")]:
         if n not in mem:
@@ -218,7 +227,11 @@ LABELS = {}
 SHORT = {"floor_cat_sum": "cat, all layers", "floor_cat_largest": "cat, largest layer",
          "floor_igzip_sum": "igzip -dc, all layers", "floor_igzip_largest": "igzip -dc, largest layer",
          "floor_zstd_sum": "zstd -dc, all layers", "floor_zstd_largest": "zstd -dc, largest layer",
-         "byhand_docker": "by hand, docker", "byhand_tar": "by hand, tar x of the export"}
+         "byhand_docker": "by hand, docker", "byhand_tar": "by hand, tar x of the export",
+         "diagnose_archive": "diagnose", "audit_archive": "audit",
+         "verify_archive": "packages --verify", "floor_md5sum_pkg": "md5sum of package files",
+         "daemon_save_o": "docker save -o", "daemon_diagnose": "diagnose docker-daemon:",
+         "daemon_diagnose_export": "diagnose --via export"}
 for cmd, words in (("layers", "coroner layers"), ("find", "coroner find -perm /111"),
                    ("export", "coroner export -o")):
     for form, fw in (("archive", "docker-archive"), ("gzip", "oci gzip"),
@@ -238,6 +251,13 @@ for name, label in (
         ("list_bsdtar_gzip", "bsdtar tf, all gzip blobs"),
         ("list_gnutar_zstd", "GNU tar --zstd -tf, all zstd blobs"),
         ("list_bsdtar_zstd", "bsdtar tf, all zstd blobs"),
+        ("diagnose_archive", "coroner diagnose (docker-archive)"),
+        ("audit_archive", "coroner audit (docker-archive)"),
+        ("verify_archive", "coroner packages --verify (docker-archive)"),
+        ("floor_md5sum_pkg", "md5sum -c of every dpkg md5sums list (extracted root)"),
+        ("daemon_save_o", "docker save -o (daemon)"),
+        ("daemon_diagnose", "coroner diagnose docker-daemon:"),
+        ("daemon_diagnose_export", "coroner diagnose --via export docker-daemon:"),
         ("umoci_unpack_gzip", "umoci unpack (oci gzip)"),
         ("byhand_docker", "by hand: docker create + export / tar x + find -perm /111 + find -nouser + rm"),
         ("byhand_tar", "by hand without the daemon: tar x of the export + both finds + rm")):
