@@ -19,6 +19,7 @@
 #include "explore/open_image.h"
 #include "linux/exec.h"
 #include "linux/root.h"
+#include "report/container.h"
 #include "report/filesystem.h"
 #include "report/report.h"
 #include "rules/rules.h"
@@ -244,6 +245,12 @@ CommandResult run_diagnose(const Request& request) {
   explore::ImageRequest ir{d.image, d.platform};
   ir.via = d.via;
   ir.capture = linux_::capture_paths;
+  // container:X: also its pid files and logs, for what it wrote before it died.
+  if (starts_with(d.image, "container:")) {
+    ir.capture = [](std::string_view path, uint64_t size) {
+      return linux_::capture_paths(path, size) || report::container_capture(path, size);
+    };
+  }
   ir.capture_scripts_up_to = kScriptCapture;
   ScanProgress progress;
   if (::isatty(STDERR_FILENO)) {
@@ -276,6 +283,11 @@ CommandResult run_diagnose(const Request& request) {
   }
   rep.runtime = d.runtime;
   rep.notes = notes_of(*image, exec);
+  // container:X: the config above is the one the container was created with (the source
+  // builds info().config from /containers/{id}/json Config); explain how it ended.
+  if (const auto& c = image->info().container) {
+    rep.container = report::container_section(*c, rep.verdict, root);
+  }
   const fs::TreeStats& ts = image->tree().stats();
   rep.stats.files = ts.files;
   rep.stats.bytes = ts.bytes;

@@ -687,6 +687,10 @@ std::string resolve_id(std::string_view kind, std::string_view name, const Respo
   throw Error(what + ": " + engine::error_message(r));
 }
 
+ContainerState parse_container_inspect(std::string_view inspect_json) {
+  return state_of(parse_json(inspect_json, "container inspect"));
+}
+
 ContainerState container_state(Client& client, const std::string& name) {
   Inspected ct = inspect_container(client, name);
   ContainerState state = state_of(parse_json(ct.body, "container inspect"));
@@ -715,21 +719,191 @@ std::vector<ContainerState> list_failed_containers(Client& client) {
   return out;
 }
 
-std::string suspected_cause(const ContainerState& c) {
-  auto last_error_line = [&]() -> std::string {
-    static constexpr std::string_view kWords[] = {"error",     "fatal",  "panic",
-                                                  "exception", "failed", "denied",
-                                                  "not found", "cannot", "no such"};
-    for (auto it = c.log_tail.rbegin(); it != c.log_tail.rend(); ++it) {
-      std::string lower = *it;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-      for (std::string_view w : kWords) {
-        if (lower.find(w) != std::string::npos) return escape(*it, 200);
-      }
+bool is_error_line(std::string_view line) {
+  static constexpr std::string_view kWords[] = {
+      "error",     "fatal",       "panic",  "exception", "failed",
+      "denied",    "not found",   "cannot", "no such",   "segmentation fault",
+      "traceback", "core dumped", "abort",  "unable to", "could not",
+      "killed"};
+  std::string lower(line);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return std::any_of(std::begin(kWords), std::end(kWords),
+                     [&](std::string_view w) { return lower.find(w) != std::string::npos; });
+}
+
+namespace {
+
+std::string exit_text(int code) { return "exit code " + std::to_string(code); }
+
+}  // namespace
+
+std::vector<std::string> log_error_lines(const std::vector<std::string>& lines, size_t max) {
+  std::vector<std::string> out;
+  for (auto it = lines.rbegin(); it != lines.rend() && out.size() < max; ++it) {
+    if (is_error_line(*it)) out.push_back(escape(*it, 300));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::string signal_name(int sig) {
+  static constexpr std::string_view kNames[] = {
+      "",          "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",   "SIGTRAP", "SIGABRT", "SIGBUS",
+      "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",  "SIGPIPE", "SIGALRM", "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT",   "SIGSTOP", "SIGTSTP",  "SIGTTIN", "SIGTTOU", "SIGURG",
+      "SIGXCPU",   "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
+  if (sig > 0 && static_cast<size_t>(sig) < std::size(kNames)) return std::string(kNames[sig]);
+  return "signal " + std::to_string(sig);
+}
+
+ExitExplanation explain_exit(const ContainerState& c) {
+  ExitExplanation x;
+  x.log_errors = log_error_lines(c.log_tail, 5);
+  // No error line: the last lines say what it was doing.
+  auto quote_tail = [&] {
+    if (!x.log_errors.empty()) return;
+    size_t from = c.log_tail.size() > 3 ? c.log_tail.size() - 3 : 0;
+    for (size_t i = from; i < c.log_tail.size(); ++i) {
+      x.log_errors.push_back(escape(c.log_tail[i], 300));
     }
-    return c.log_tail.empty() ? std::string() : escape(c.log_tail.back(), 200);
   };
+  const int code = c.exit_code;
+  if (c.status == "running" || c.status == "paused") {
+    x.summary = "still " + c.status + " (no exit code yet)";
+    x.detail = "the file system is a snapshot of a live container";
+    return x;
+  }
+  if (c.status == "created" && c.error.empty() && code == 0) {
+    x.summary = "created but never started";
+    x.detail = "nothing ran: the diagnosis below says whether it would start";
+    return x;
+  }
+  if (c.oom_killed) {
+    x.signal = 9;
+    x.summary = "out of memory: the kernel's OOM killer ended it with SIGKILL (" + exit_text(code) +
+                ", OOMKilled)";
+    x.detail =
+        "the container reached its memory limit (docker run --memory); raise the limit or find "
+        "what grows (the last log lines below show what it was doing)";
+    quote_tail();
+    return x;
+  }
+  if (!c.error.empty()) {
+    // The runtime failed to start the process: State.Error is what `docker run` printed.
+    std::string err = escape(c.error, 600);
+    if (code == 127) {
+      x.summary = "the command was not found (" + exit_text(code) + "): " + err;
+      x.detail = "runc could not find the entrypoint: a missing file, or a name not in PATH";
+    } else if (code == 126) {
+      x.summary = "the command could not be executed (" + exit_text(code) + "): " + err;
+      x.detail =
+          "runc found the entrypoint but may not exec it: no x bit, a directory, or "
+          "permission denied on the way";
+    } else {
+      x.summary =
+          "the daemon could not start it (" + exit_text(code) + "; `docker run` exits 125): " + err;
+      x.detail =
+          "refused before the process ran: the user, the working directory, a mount or "
+          "the runtime's setup";
+    }
+    return x;
+  }
+  switch (code) {
+    case 0:
+      x.summary = "exited normally (" + exit_text(0) + ")";
+      x.detail =
+          "the main process finished on its own; a service that should keep running "
+          "returned from its main loop, or ran in the background (a daemon that forks)";
+      quote_tail();
+      return x;
+    case 125:
+      x.summary = "exit code 125: the docker CLI's code for a daemon error";
+      x.detail = "the daemon refused to create or start the container (see State.Error)";
+      quote_tail();
+      return x;
+    case 126:
+      x.summary = "the command could not be executed (" + exit_text(code) + ")";
+      x.detail =
+          "permission denied, or not an executable (a directory, a file without the x "
+          "bit); the shell's message is in the log";
+      quote_tail();
+      return x;
+    case 127:
+      x.summary = "a command was not found (" + exit_text(code) + ")";
+      x.detail =
+          "a shell could not find a program it was told to run, or the loader could not "
+          "find a shared library (error while loading shared libraries)";
+      quote_tail();
+      return x;
+    default:
+      break;
+  }
+  if (code > 128 && code <= 128 + 64) {
+    int sig = code - 128;
+    x.signal = sig;
+    std::string name = signal_name(sig);
+    x.summary =
+        "killed by " + name + " (" + exit_text(code) + " = 128 + " + std::to_string(sig) + ")";
+    switch (sig) {
+      case 9:
+        x.detail =
+            "SIGKILL cannot be caught: `docker kill`, `docker stop` after its timeout "
+            "(the process ignored SIGTERM), or the kernel (OOMKilled is false: not the "
+            "container's memory limit)";
+        break;
+      case 11:
+        x.summary += ": a segmentation fault";
+        x.detail =
+            "the program crashed (invalid memory access): a bug, a library of the wrong "
+            "version, or a stack overflow; a core dump, if one was written, is listed below";
+        break;
+      case 15:
+        x.detail =
+            "SIGTERM is how `docker stop` and orchestrators end a container: a stop, "
+            "not a crash, unless nobody asked it to stop";
+        break;
+      case 6:
+        x.summary += ": the program aborted";
+        x.detail =
+            "abort(): a failed assertion, an uncaught C++ exception, or heap corruption "
+            "detected by the C library";
+        break;
+      case 7:
+        x.detail = "a bus error: a truncated memory-mapped file, or misaligned access";
+        break;
+      case 8:
+        x.detail = "an arithmetic fault, e.g. an integer division by zero";
+        break;
+      case 4:
+        x.detail =
+            "an illegal instruction: a binary built for a newer CPU (x86-64-v3, AVX2) "
+            "than this one";
+        break;
+      case 2:
+        x.detail = "interrupted (Ctrl-C on an attached terminal)";
+        break;
+      case 1:
+        x.detail = "the terminal or the parent went away";
+        break;
+      case 13:
+        x.detail = "it wrote to a pipe or socket whose reader had gone";
+        break;
+      default:
+        x.detail = "a signal from outside (docker kill --signal) or from the program itself";
+        break;
+    }
+    quote_tail();
+    return x;
+  }
+  x.summary = "the program exited with status " + std::to_string(code) + " (its own error)";
+  x.detail = code == 1 ? "status 1 is a program's generic failure: its log says why"
+                       : "the program chose this status: its documentation or log says why";
+  quote_tail();
+  return x;
+}
+
+std::string suspected_cause(const ContainerState& c) {
   if (c.oom_killed) return "out of memory (OOMKilled)";
   if (!c.error.empty()) return escape(c.error, 200);
   switch (c.exit_code) {
@@ -747,10 +921,12 @@ std::string suspected_cause(const ContainerState& c) {
       break;
   }
   if (c.exit_code > 128 && c.exit_code < 128 + 65) {
-    return "killed by signal " + std::to_string(c.exit_code - 128);
+    return "killed by " + signal_name(c.exit_code - 128);
   }
-  std::string line = last_error_line();
-  if (!line.empty()) return line;
+  for (auto it = c.log_tail.rbegin(); it != c.log_tail.rend(); ++it) {
+    if (is_error_line(*it)) return escape(*it, 200);
+  }
+  if (!c.log_tail.empty()) return escape(c.log_tail.back(), 200);
   if (c.restarting || c.status == "restarting") return "restarting (restart policy)";
   return "exited " + std::to_string(c.exit_code) + " (no log output)";
 }

@@ -229,3 +229,75 @@ TEST(SuspectedCauseTest, ExitCodesAndLogs) {
 
 }  // namespace
 }  // namespace coroner::image::engine
+
+namespace coroner::image::engine {
+namespace {
+
+ContainerState exited(int code) {
+  ContainerState c;
+  c.status = "exited";
+  c.exit_code = code;
+  return c;
+}
+
+TEST(ExplainExitTest, SignalsAreNamedWithTheArithmetic) {
+  ExitExplanation x = image::explain_exit(exited(139));
+  EXPECT_EQ(x.signal, 11);
+  EXPECT_NE(x.summary.find("killed by SIGSEGV (exit code 139 = 128 + 11)"), std::string::npos);
+  EXPECT_NE(x.summary.find("segmentation fault"), std::string::npos);
+  x = image::explain_exit(exited(143));
+  EXPECT_EQ(x.signal, 15);
+  EXPECT_NE(x.detail.find("docker stop"), std::string::npos);
+  x = image::explain_exit(exited(137));
+  EXPECT_EQ(x.signal, 9);
+  EXPECT_NE(x.detail.find("OOMKilled is false"), std::string::npos);
+}
+
+TEST(ExplainExitTest, OomKilledBeatsThePlainSigkill) {
+  ContainerState c = exited(137);
+  c.oom_killed = true;
+  c.log_tail = {"allocating", "still allocating"};
+  ExitExplanation x = image::explain_exit(c);
+  EXPECT_EQ(x.summary.rfind("out of memory", 0), 0u);
+  EXPECT_NE(x.summary.find("OOMKilled"), std::string::npos);
+  // No error line: the last lines say what it was doing.
+  EXPECT_EQ(x.log_errors, (std::vector<std::string>{"allocating", "still allocating"}));
+}
+
+TEST(ExplainExitTest, StateErrorOfAFailedStartIsQuoted) {
+  ContainerState c = exited(127);
+  c.error = "exec: \"nope\": executable file not found in $PATH";
+  ExitExplanation x = image::explain_exit(c);
+  EXPECT_NE(x.summary.find("not found (exit code 127)"), std::string::npos);
+  EXPECT_NE(x.summary.find("executable file not found in $PATH"), std::string::npos);
+  c.exit_code = 128;
+  c.error = "unable to find user nobody2: no matching entries in passwd file";
+  x = image::explain_exit(c);
+  EXPECT_NE(x.summary.find("`docker run` exits 125"), std::string::npos);
+}
+
+TEST(ExplainExitTest, ExitOneQuotesTheLastErrorLinesOldestFirst) {
+  ContainerState c = exited(1);
+  c.log_tail = {"starting", "ERROR: cannot bind :80", "retrying", "FATAL: giving up", "bye"};
+  ExitExplanation x = image::explain_exit(c);
+  EXPECT_NE(x.summary.find("status 1"), std::string::npos);
+  EXPECT_EQ(x.log_errors, (std::vector<std::string>{"ERROR: cannot bind :80", "FATAL: giving up"}));
+  EXPECT_FALSE(x.signal);
+}
+
+TEST(ExplainExitTest, ShellNotFoundIs127WithItsLine) {
+  ContainerState c = exited(127);
+  c.log_tail = {"/entry.sh: line 3: gunicorn: not found"};
+  ExitExplanation x = image::explain_exit(c);
+  EXPECT_NE(x.summary.find("not found (exit code 127)"), std::string::npos);
+  EXPECT_EQ(x.log_errors, c.log_tail);
+}
+
+TEST(ExplainExitTest, SignalNames) {
+  EXPECT_EQ(image::signal_name(9), "SIGKILL");
+  EXPECT_EQ(image::signal_name(6), "SIGABRT");
+  EXPECT_EQ(image::signal_name(40), "signal 40");
+}
+
+}  // namespace
+}  // namespace coroner::image::engine

@@ -49,6 +49,7 @@ std::string to_json(const Report& r) {
   }
   j["findings"] = findings;
   j["stats"] = {{"files", r.stats.files}, {"bytes", r.stats.bytes}, {"seconds", r.stats.seconds}};
+  if (r.container) j["container"] = container_json(*r.container);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

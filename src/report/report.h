@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "report/container.h"
 #include "rules/finding.h"
 
 namespace coroner::report {
@@ -72,6 +73,8 @@ struct Report {
   // For HTML (and nothing else): the layer timeline and the treemap. Empty when not computed.
   std::vector<LayerRow> layers;
   std::optional<Filesystem> filesystem;
+  // container:X only: its exit explained and what it wrote (container.h); JSON "container".
+  std::optional<ContainerSection> container;
 };
 
 struct TextOptions {

@@ -186,6 +186,7 @@ void render_text(const Report& r, std::ostream& out, const TextOptions& o) {
     return;
   }
   verdict_text(r, out, o);
+  if (r.container) container_text(*r.container, out, o.width);
   out << "\nimage: " << escape(r.image.ref);
   if (!r.image.platform.empty()) out << " (" << r.image.platform << ")";
   out << ", " << r.image.layers << " layers, " << r.stats.files << " files\n";

@@ -62,6 +62,108 @@ grep -q 'error: /etc/app.conf missing' <<<"$out" || fail "ps engine-died: no log
 "$COR" ls container:engine-died /app | grep -qx run || fail "container: ls /app"
 log "ok: container: and ps give the exit code and the last log lines"
 
+# 4b. diagnose container:X of containers that really ran and died: the exit explained, the
+# container's own config used, what it wrote listed.
+mkdir -p "$T/ctx2"
+printf 'int main(void) { return *(volatile int *)0; }\n' >"$T/ctx2/segv.c"
+musl-gcc -static -O0 -o "$T/ctx2/segv" "$T/ctx2/segv.c"
+printf '%s\n' 'FROM coroner-test/engine:1' 'COPY segv /app/segv' >"$T/ctx2/Dockerfile"
+DOCKER_BUILDKIT=0 dk build --network none -q -t coroner-test/engine:2 "$T/ctx2" >/dev/null
+diag() { "$COR" diagnose --fail-on never "$@"; }
+# jtrue PYTHON_EXPR: the JSON on stdin as `d` makes the expression true.
+jtrue() { python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$1"; }
+expect() { # NAME TEXT PATTERN...
+  local name=$1 text=$2
+  shift 2
+  for p in "$@"; do grep -qF -- "$p" <<<"$text" || { printf '%s\n' "$text" >&2; fail "$name: no '$p'"; }; done
+}
+# exit 127: an entrypoint that does not exist (runc refuses; State.Error). The image itself
+# starts: the verdict must come from the container's config, not the image's.
+dk run --network none --name engine-127 --entrypoint /usr/local/bin/missing --user 4242 \
+  coroner-test/engine:1 >/dev/null 2>&1 || true
+out=$(diag container:engine-127)
+expect engine-127 "$out" "exit code 127" "why it ended: the command was not found (exit code 127)" \
+  "/usr/local/bin/missing" "the diagnosis uses the config the container ran with"
+json=$(diag --format json container:engine-127)
+jtrue 'd["image"]["entrypoint"] == ["/usr/local/bin/missing"] and d["image"]["user"] == "4242"
+       and d["verdict"]["starts"] is False and d["verdict"]["reason"] == "exec-not-found"
+       and d["container"]["exit_code"] == 127 and d["container"]["name"] == "engine-127"
+       and "missing" in d["container"]["error"]' <<<"$json" ||
+  { echo "$json" >&2; fail "engine-127: JSON"; }
+diag docker-daemon:coroner-test/engine:1 | grep -q '^The container starts' ||
+  fail "engine:1 should start (the 127 comes from the container's entrypoint)"
+log "ok: container: exit 127 (missing entrypoint) explained, with the container's own config"
+# exit 1 with error lines in the log.
+dk run --network none --name engine-1 coroner-test/engine:1 \
+  sh -c 'echo booting; echo "ERROR: database at db:5432 refused the connection" >&2; echo "retry in 1s"; exit 1' \
+  >/dev/null 2>&1 || true
+out=$(diag container:engine-1)
+expect engine-1 "$out" "exit code 1" "the program exited with status 1" \
+  "| ERROR: database at db:5432 refused the connection" "the process ran and failed on its own"
+jtrue 'd["container"]["exit_code"] == 1 and d["image"]["cmd"][0] == "sh" and
+       d["container"]["log_errors"] == ["ERROR: database at db:5432 refused the connection"]' \
+  <<<"$(diag --json container:engine-1)" ||
+  fail "engine-1: JSON"
+log "ok: container: exit 1 quotes the log's error line"
+# 137: SIGKILL (docker kill) of a running process; OOMKilled false.
+dk run -d --network none --name engine-137 coroner-test/engine:1 sleep 300 >/dev/null
+dk kill engine-137 >/dev/null
+dk wait engine-137 >/dev/null || true
+out=$(diag container:engine-137)
+expect engine-137 "$out" "exit code 137" "killed by SIGKILL (exit code 137 = 128 + 9)" "OOMKilled is false"
+jtrue 'd["container"]["signal"] == "SIGKILL" and d["container"]["oom_killed"] is False' \
+  <<<"$(diag --json container:engine-137)" || fail "engine-137: JSON"
+log "ok: container: 137 explained as SIGKILL"
+# 139: a real segmentation fault (a static C program as PID 1), with a core dump when the
+# host's core_pattern writes plain files.
+dk run --network none --name engine-139 --ulimit core=-1 coroner-test/engine:2 /app/segv \
+  >/dev/null 2>&1 || true
+out=$(diag container:engine-139)
+expect engine-139 "$out" "exit code 139" "killed by SIGSEGV (exit code 139 = 128 + 11): a segmentation fault"
+if [ "$(cat /proc/sys/kernel/core_pattern)" = core ]; then
+  expect engine-139 "$out" "A /app/core  core dump"
+  jtrue 'd["container"]["wrote"][0]["kind"] == "core dump" and d["container"]["wrote"][0]["path"] == "/app/core"' \
+    <<<"$(diag --json container:engine-139)" || fail "engine-139: JSON core dump"
+  log "ok: container: 139 explained as SIGSEGV, its core dump listed"
+else
+  log "ok: container: 139 explained as SIGSEGV (core_pattern is not 'core': no core dump checked)"
+fi
+# A process that wrote a pid file and a log with error records, then exited.
+dk run --network none --name engine-pid coroner-test/engine:1 sh -c \
+  'mkdir -p /run/app /var/log/app; echo $$ >/run/app/app.pid; touch /run/app/app.lock
+   printf "info: up\nERROR: out of disk space on /data\ninfo: shutting down\n" >/var/log/app/app.log; exit 2' \
+  >/dev/null 2>&1 || true
+out=$(diag container:engine-pid)
+expect engine-pid "$out" "exit code 2" "A /run/app/app.pid  pid file" "pid 1: left behind" \
+  "A /run/app/app.lock  lock file" "A /var/log/app/app.log  log" "1 error record" \
+  "| /var/log/app/app.log:2: ERROR: out of disk space on /data"
+jtrue '[w["kind"] for w in d["container"]["wrote"]] == ["log", "pid file", "lock file"]' \
+  <<<"$(diag --json container:engine-pid)" || fail "engine-pid: JSON wrote"
+log "ok: container: pid file, lock file and log error records listed"
+# OOMKilled, when the kernel enforces the memory limit here (cgroup memory controller).
+if dk run --network none --name engine-oom --memory 8m --memory-swap 8m coroner-test/engine:1 \
+  sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1; then
+  log "note: the memory limit was not enforced: OOMKilled not checked"
+elif [ "$(dk inspect -f '{{.State.OOMKilled}}' engine-oom)" = true ]; then
+  expect engine-oom "$(diag container:engine-oom)" "out of memory: the kernel's OOM killer" "OOMKilled"
+  log "ok: container: OOMKilled explained"
+else
+  log "note: engine-oom exited $(dk inspect -f '{{.State.ExitCode}}' engine-oom) without OOMKilled"
+fi
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  for n in engine-127 engine-1 engine-137 engine-139 engine-pid; do
+    diag --json "container:$n" | python3 -c 'import json, sys, jsonschema
+jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(sys.stdin))' \
+      "$HERE/../../docs/schema/diagnosis-v1.schema.json" || fail "$n: the JSON report breaks the schema"
+  done
+  log "ok: the container reports validate against diagnosis-v1.schema.json"
+fi
+"$COR" ps >"$T/ps"
+for n in engine-127 engine-1 engine-137 engine-139 engine-pid; do
+  grep -q "^$n " "$T/ps" || { cat "$T/ps" >&2; fail "coroner ps does not list $n"; }
+done
+log "ok: coroner ps lists every dead container"
+
 # 5. A stopped daemon: exit 2 with one line naming the socket.
 host=$DOCKER_HOST
 dockerd_stop
