@@ -35,6 +35,10 @@ std::string to_json(const Report& r) {
   v["reason"] = r.verdict.reason ? nlohmann::ordered_json(*r.verdict.reason)
                                  : nlohmann::ordered_json(nullptr);
   v["predicted_error"] = r.verdict.predicted_error;
+  // The exit status of `docker run` when it does not start (125 daemon, 126/127 runc, the
+  // program's own code inside the container); null when it starts or is not predicted.
+  v["predicted_exit"] = r.verdict.predicted_exit ? nlohmann::ordered_json(*r.verdict.predicted_exit)
+                                                 : nlohmann::ordered_json(nullptr);
   v["exec_chain"] = r.verdict.exec_chain;
   j["verdict"] = v;
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();

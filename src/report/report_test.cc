@@ -50,6 +50,7 @@ TEST(ReportJsonTest, SchemaV1) {
   EXPECT_EQ(j["verdict"]["starts"], false);
   EXPECT_EQ(j["verdict"]["reason"], "shebang-crlf");
   EXPECT_EQ(j["verdict"]["exec_chain"][1], "/bin/sh\r");
+  EXPECT_EQ(j["verdict"]["predicted_exit"], 1);
   EXPECT_EQ(j["findings"][0]["layer_index"], 1);
   EXPECT_EQ(j["findings"][0]["severity"], "error");
   EXPECT_EQ(j["findings"][0]["created_by"], "COPY app/ /app/");
@@ -63,6 +64,7 @@ TEST(ReportJsonTest, StartsHasNullReason) {
   Report r;
   nlohmann::json j = nlohmann::json::parse(to_json(r));
   EXPECT_TRUE(j["verdict"]["reason"].is_null());
+  EXPECT_TRUE(j["verdict"]["predicted_exit"].is_null());
   EXPECT_TRUE(j["findings"].is_array());
 }
 
