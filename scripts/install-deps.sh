@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libarchive-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev libisal-dev
-  libcurl4-openssl-dev libhyperscan-dev
+  libcurl4-openssl-dev libhyperscan-dev libsqlite3-dev
 )
 # Demo: builds a small image without any daemon (busybox-static + umoci) and converts it with skopeo.
 demo_pkgs=(busybox-static umoci skopeo)
@@ -14,7 +14,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   musl-tools gcc-aarch64-linux-gnu gcc-i686-linux-gnu python3
   docker.io mmdebstrap skopeo umoci uidmap libarchive-tools zstd isal
-  busybox-static libcap2-bin time hyperfine python3-jsonschema chromium
+  busybox-static libcap2-bin time hyperfine python3-jsonschema chromium rpm
 )
 
 case "${CORONER_DEPS:-all}" in

@@ -13,8 +13,10 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/text.h"
+#include "explore/layer_reader.h"
 #include "image/ref.h"
 #include "linux/root.h"
+#include "pkg/verify.h"
 #include "report/report.h"
 #include "rules/audit_rules.h"
 #include "rules/rules.h"
@@ -89,7 +91,7 @@ bool baseline_path(std::string_view p) {
 
 bool capture_for_audit(std::string_view p, uint64_t size) {
   return linux_::capture_paths(p, size) || rules::audit_capture_paths(p, size) ||
-         (size <= rules::kMaxAuditCapture && baseline_path(p));
+         pkg::capture_package_db(p, size) || (size <= rules::kMaxAuditCapture && baseline_path(p));
 }
 
 std::map<std::string, std::string> baseline_map(std::string_view text) {
@@ -139,9 +141,24 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
   return explore::open_image(r);
 }
 
-std::vector<rules::Finding> audit_findings(const explore::Image& image) {
+std::vector<rules::Finding> audit_findings(const explore::Image& image,
+                                           std::vector<std::string> config_drift,
+                                           std::vector<std::string>* notes) {
   linux_::RootView root(image.tree(), image.layers());
-  return rules::run_audit({root, image.info()});
+  // Package verification: the scan keeps no per-file digests (it cannot know which files a
+  // package owns before the database is read), so verify re-reads only the package-owned
+  // entries that have a recorded digest, each layer once.
+  pkg::VerifyReport packages =
+      pkg::verify(image.tree(), image.layers(),
+                  [&](uint32_t layer, std::span<const scan::Entry* const> entries,
+                      const pkg::EntryContentFn& fn) {
+                    explore::read_entries(image.source(), image.layers()[layer], entries, fn);
+                  });
+  if (notes) notes->insert(notes->end(), packages.notes.begin(), packages.notes.end());
+  rules::AuditInput in{root, image.info()};
+  in.packages = &packages;
+  in.config_drift = std::move(config_drift);
+  return rules::run_audit(in);
 }
 
 std::string config_baseline(const explore::Image& image) {
@@ -193,18 +210,17 @@ CommandResult run_audit(const Request& request) {
   std::unique_ptr<explore::Image> image = open_image_for_audit(ir);
   // The audit rules.
   report::Report rep;
-  rep.findings = audit_findings(*image);
-  // Config checksums: write a baseline, or compare with one.
+  // Config checksums: write a baseline, or compare with one (drift is a finding, so the JSON
+  // report keeps it, and a note in text).
+  std::vector<std::string> drift;
+  if (!a.against.empty()) drift = compare_baseline(*image, read_file(a.against));
+  for (const std::string& d : drift) rep.notes.push_back("config drift: " + d);
+  rep.findings = audit_findings(*image, drift, &rep.notes);
   if (!a.baseline.empty()) {
     std::ofstream out(a.baseline, std::ios::binary | std::ios::trunc);
     out << config_baseline(*image);
     out.close();
     if (!out) throw Error("audit: --baseline " + escape(a.baseline) + ": cannot write");
-  }
-  if (!a.against.empty()) {
-    for (std::string& d : compare_baseline(*image, read_file(a.against))) {
-      rep.notes.push_back("config drift: " + d);
-    }
   }
   // Render.
   const image::ImageInfo& info = image->info();

@@ -18,8 +18,13 @@ namespace coroner::cli {
 // the secret scanner. `request.capture` is kept (or-ed with the audit's).
 std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest& request);
 
-// The audit findings of an image opened by open_image_for_audit (sorted).
-std::vector<rules::Finding> audit_findings(const explore::Image& image);
+// The audit findings of an image opened by open_image_for_audit (sorted), with the package
+// verification (the package-owned files with a recorded digest are read again) and
+// `config_drift` lines (compare_baseline) as config-drift findings. What could not be checked
+// is appended to `notes` when given.
+std::vector<rules::Finding> audit_findings(const explore::Image& image,
+                                           std::vector<std::string> config_drift = {},
+                                           std::vector<std::string>* notes = nullptr);
 
 // Config checksums: "sha256:<hex>  /path" lines for the key config files the scan captured
 // (sha256sum layout), and the differences of `image` from such a baseline, one line each.

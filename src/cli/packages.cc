@@ -62,7 +62,9 @@ std::string utc_now() {
   return buf;
 }
 
-std::string_view manager_name(pkg::Manager m) { return m == pkg::Manager::kApk ? "apk" : "dpkg"; }
+std::string_view manager_name(pkg::Manager m) {
+  return m == pkg::Manager::kApk ? "apk" : m == pkg::Manager::kRpm ? "rpm" : "dpkg";
+}
 
 nlohmann::json layer_json(const explore::Image& image, std::optional<uint32_t> layer) {
   if (!layer) return nullptr;
@@ -109,7 +111,7 @@ nlohmann::json verify_json(const pkg::VerifyReport& r, const explore::Image& ima
                         {"package", f.package},
                         {"path", f.path},
                         {"conffile", f.conffile},
-                        {"dpkg", f.dpkg_line()},
+                        {"dpkg", f.line()},
                         {"layer", layer_json(image, f.layer)},
                         {"created_by", f.layer ? image.created_by(*f.layer) : ""}});
   }
@@ -169,8 +171,7 @@ CommandResult run_packages(const Request& request) {
     print_table(inv, *image);
     return result;
   }
-  for (const pkg::VerifyFinding& f : report->findings)
-    std::puts(escape(f.dpkg_line(), 4096).c_str());
+  for (const pkg::VerifyFinding& f : report->findings) std::puts(escape(f.line(), 4096).c_str());
   size_t missing = 0, conf = 0;
   for (const pkg::VerifyFinding& f : report->findings) {
     missing += f.missing != pkg::Missing::kPresent;

@@ -1,5 +1,6 @@
 #include "pkg/verify.h"
 
+#include <fnmatch.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -9,17 +10,22 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/text.h"
 #include "fs/resolve.h"
 #include "pkg/apk.h"
 #include "pkg/dpkg.h"
+#include "pkg/rpm.h"
 
 namespace coroner::pkg {
 namespace {
 
 constexpr std::string_view kDpkgDir = "var/lib/dpkg/";
 constexpr std::string_view kApkDb = "lib/apk/db/installed";
+// Where rpm keeps its database: Fedora >= 36 moved it to /usr/lib/sysimage/rpm (and links
+// /var/lib/rpm there); RHEL 9 and older Fedora use /var/lib/rpm.
+constexpr std::string_view kRpmDirs[] = {"/usr/lib/sysimage/rpm", "/var/lib/rpm"};
 
 // The captured content of `path` as the merged view shows it (symlinks followed), and the
 // node holding it.
@@ -139,6 +145,111 @@ std::optional<uint32_t> apk_layer(const Db& db, fs::NodeId node, const ApkPackag
   return found;
 }
 
+// The sqlite rpmdb, and the older formats said plainly when there is no sqlite one.
+struct RpmDb {
+  std::vector<RpmPackage> packages;
+  fs::NodeId node = fs::kRootNode;
+  std::string path;
+};
+
+std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
+                              std::vector<std::string>* unread = nullptr) {
+  auto unread_note = [&](std::string n) {
+    if (unread) unread->push_back(n);
+    notes.push_back(std::move(n));
+  };
+  for (std::string_view dir : kRpmDirs) {
+    std::string path = std::string(dir) + "/rpmdb.sqlite";
+    fs::ResolveResult r = fs::resolve(db.tree(), path);
+    if (!r.ok() || !db.tree().node(*r.node).is_regular()) continue;
+    auto c = db.file(path);
+    if (!c) {
+      unread_note(path + ": rpm database not captured (" +
+                  std::to_string(db.tree().node(*r.node).inode->size) +
+                  " bytes, over the capture limit): not read");
+      return std::nullopt;
+    }
+    RpmDb out{{}, c->node, path};
+    try {
+      out.packages = read_rpmdb_sqlite(as_bytes(c->text), notes);
+    } catch (const Error& e) {
+      notes.push_back(path + ": " + e.what());
+      return std::nullopt;
+    }
+    fs::ResolveResult wal = fs::resolve(db.tree(), path + "-wal");
+    if (wal.ok() && db.tree().node(*wal.node).is_regular() &&
+        db.tree().node(*wal.node).inode->size > 0) {
+      notes.push_back(path + "-wal is not empty: changes not yet checkpointed into " + path +
+                      " (the last installs or removals) are not read");
+    }
+    return out;
+  }
+  for (std::string_view dir : kRpmDirs) {
+    for (auto [name, format] : {std::pair{"/Packages", "BerkeleyDB"}, {"/Packages.db", "ndb"}}) {
+      std::string path = std::string(dir) + name;
+      fs::ResolveResult r = fs::resolve(db.tree(), path);
+      if (!r.ok() || !db.tree().node(*r.node).is_regular()) continue;
+      unread_note("rpm database in " + std::string(format) + " format (" + path +
+                  "): not read (only the sqlite rpmdb of current Fedora/RHEL is)");
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string rpm_key(const RpmPackage& p) { return p.name + " " + p.evr() + " " + p.arch; }
+
+// As apk_layer: the first layer of the run of rpmdb versions ending with the present one whose
+// copy lists this name, evr and arch.
+std::optional<uint32_t> rpm_layer(const Db& db, fs::NodeId node, const RpmPackage& p,
+                                  std::map<uint32_t, std::set<std::string>>& cache) {
+  std::vector<fs::Version> history = db.tree().history(node);
+  std::optional<uint32_t> found;
+  std::string key = rpm_key(p);
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    if (it->change == fs::Change::kDeleted || !it->inode) break;
+    const scan::LayerIndex& layer = db.layers()[it->inode_layer];
+    auto c = layer.captured.find(it->inode->path);
+    if (c == layer.captured.end()) break;
+    auto cached = cache.find(it->layer);
+    if (cached == cache.end()) {
+      std::set<std::string> keys;
+      try {
+        std::vector<std::string> ignored;
+        for (const RpmPackage& q : read_rpmdb_sqlite(as_bytes(c->second), ignored)) {
+          keys.insert(rpm_key(q));
+        }
+      } catch (const Error&) {
+      }
+      cached = cache.emplace(it->layer, std::move(keys)).first;
+    }
+    if (!cached->second.count(key)) break;
+    found = it->layer;
+  }
+  return found;
+}
+
+void add_rpm(const Db& db, Inventory& inv) {
+  std::optional<RpmDb> rdb = read_rpm(db, inv.notes);
+  if (!rdb) return;
+  std::map<uint32_t, std::set<std::string>> cache;
+  for (const RpmPackage& p : rdb->packages) {
+    InstalledPackage ip;
+    ip.manager = Manager::kRpm;
+    ip.name = p.name;
+    ip.version = p.evr();
+    ip.arch = p.arch;
+    auto [src, src_version] = p.source();
+    ip.source = src;
+    ip.source_version = src_version;
+    ip.installed_size = p.size;
+    ip.status = "installed";
+    ip.license = p.license;
+    ip.layer = rpm_layer(db, rdb->node, p, cache);
+    inv.packages.push_back(std::move(ip));
+  }
+}
+
 void add_dpkg(const Db& db, Inventory& inv) {
   for (const DpkgRecord& r : read_dpkg(db, inv.notes)) {
     const DpkgPackage& p = r.pkg;
@@ -189,7 +300,13 @@ void add_apk(const Db& db, Inventory& inv) {
 
 struct Digester {
   explicit Digester(size_t hex_len) {
-    const EVP_MD* md = hex_len == 32 ? EVP_md5() : hex_len == 40 ? EVP_sha1() : EVP_sha256();
+    // The digest length names the algorithm: md5, sha1, sha224, sha256, sha384, sha512.
+    const EVP_MD* md = hex_len == 32    ? EVP_md5()
+                       : hex_len == 40  ? EVP_sha1()
+                       : hex_len == 56  ? EVP_sha224()
+                       : hex_len == 96  ? EVP_sha384()
+                       : hex_len == 128 ? EVP_sha512()
+                                        : EVP_sha256();
     if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
       throw Error("digest: cannot initialise OpenSSL");
     }
@@ -211,6 +328,16 @@ struct Digester {
 };
 
 // One path to check, in the order the package lists it.
+// What rpm recorded for a file besides its digest (rpm -V's other checks).
+struct RpmExpect {
+  uint32_t mode = 0;  // with the type bits
+  uint64_t size = 0;
+  std::optional<uint32_t> mtime;
+  std::string linkto;
+  uint32_t flags = 0;
+  RpmFileState state = RpmFileState::kNormal;
+};
+
 struct Item {
   Manager manager;
   std::string package;
@@ -218,6 +345,8 @@ struct Item {
   std::string expected;  // hex digest; empty: existence only
   bool conffile = false;
   std::optional<uint32_t> package_layer;
+  std::optional<RpmExpect> rpm;
+  bool path_excluded = false;
 };
 
 struct Pending {
@@ -226,6 +355,34 @@ struct Pending {
   uint32_t layer;
   std::string expected;
 };
+
+// dpkg.cfg(5) lines "path-exclude=GLOB" / "path-include=GLOB" (the "=" is optional).
+std::vector<std::pair<bool, std::string>> parse_dpkg_filters(std::string_view text) {
+  std::vector<std::pair<bool, std::string>> out;
+  for (std::string_view line : split(text, '\n')) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    for (auto [key, include] : {std::pair{"path-exclude", false}, {"path-include", true}}) {
+      std::string_view k = key;
+      if (!starts_with(line, k)) continue;
+      std::string_view v = trim(line.substr(k.size()));
+      if (!v.empty() && v[0] == '=') v = trim(v.substr(1));
+      if (!v.empty()) out.emplace_back(include, std::string(v));
+    }
+  }
+  return out;
+}
+
+// dpkg's filters.c: the last filter whose fnmatch(3) pattern matches decides.
+bool dpkg_path_excluded(const std::vector<std::pair<bool, std::string>>& filters,
+                        std::string_view path) {
+  bool excluded = false;
+  std::string p(path);
+  for (const auto& [include, pattern] : filters) {
+    if (fnmatch(pattern.c_str(), p.c_str(), 0) == 0) excluded = !include;
+  }
+  return excluded;
+}
 
 void dpkg_items(const Db& db, std::vector<Item>& items, std::vector<std::string>& notes) {
   std::vector<DpkgRecord> records = read_dpkg(db, notes);
@@ -240,6 +397,20 @@ void dpkg_items(const Db& db, std::vector<Item>& items, std::vector<std::string>
       diversions = parse_diversions(d->text);
     } catch (const Error& e) {
       notes.push_back(std::string("/var/lib/dpkg/diversions: ") + e.what());
+    }
+  }
+  // dpkg's path filters (dpkg.cfg(5) path-exclude / path-include), in the order dpkg reads them.
+  std::vector<std::pair<bool, std::string>> filters;
+  if (auto cfg = db.file("/etc/dpkg/dpkg.cfg")) filters = parse_dpkg_filters(cfg->text);
+  if (auto dir = db.tree().lookup("/etc/dpkg/dpkg.cfg.d")) {
+    std::vector<std::string> names;
+    for (fs::NodeId child : db.tree().children(*dir)) names.push_back(db.tree().path_of(child));
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) {
+      if (auto cfg = db.file(n)) {
+        auto more = parse_dpkg_filters(cfg->text);
+        filters.insert(filters.end(), more.begin(), more.end());
+      }
     }
   }
   for (const DpkgRecord& r : records) {
@@ -272,6 +443,7 @@ void dpkg_items(const Db& db, std::vector<Item>& items, std::vector<std::string>
         if (d.from == listed && d.package != p.name) path = d.to;
       }
       Item item{Manager::kDpkg, p.name, path, "", false, layer};
+      item.path_excluded = !filters.empty() && dpkg_path_excluded(filters, listed);
       if (auto it = md5.find(path); it != md5.end()) item.expected = it->second;
       auto own = own_conf.find(path);
       auto any = all_conffiles.find(path);
@@ -301,6 +473,85 @@ void apk_items(const Db& db, std::vector<Item>& items, std::vector<std::string>&
   }
 }
 
+void rpm_items(const Db& db, std::vector<Item>& items, std::vector<std::string>& notes,
+               std::vector<std::string>& unread) {
+  std::optional<RpmDb> rdb = read_rpm(db, notes, &unread);
+  if (!rdb) return;
+  std::map<uint32_t, std::set<std::string>> cache;
+  for (const RpmPackage& p : rdb->packages) {
+    std::optional<uint32_t> layer = rpm_layer(db, rdb->node, p, cache);
+    for (const RpmFile& f : p.files) {
+      RpmExpect e{f.mode, f.size, f.mtime, f.linkto, f.flags, f.state};
+      Item item{Manager::kRpm, p.name, f.path, f.digest, (f.flags & kRpmFileConfig) != 0, layer, e};
+      items.push_back(std::move(item));
+    }
+  }
+}
+
+// st_mode of a node: the type bits rpm records in FILEMODES, and the permission bits.
+uint32_t st_mode(const fs::Node& n) {
+  uint32_t type = 0;
+  switch (n.inode->type) {
+    case scan::FileType::kDirectory:
+      type = 0040000;
+      break;
+    case scan::FileType::kSymlink:
+      type = 0120000;
+      break;
+    case scan::FileType::kCharDevice:
+      type = 0020000;
+      break;
+    case scan::FileType::kBlockDevice:
+      type = 0060000;
+      break;
+    case scan::FileType::kFifo:
+      type = 0010000;
+      break;
+    case scan::FileType::kSocket:
+      type = 0140000;
+      break;
+    default:
+      type = 0100000;
+  }
+  return type | (n.inode->mode & 07777);
+}
+
+// rpm -V's checks of a present file (lib/verify.c rpmfiVerify, rpm 4.18): a replaced file only
+// for existence; mode (with the type) unless it is a symlink, the link target if it is one; size,
+// digest and mtime of regular files; %ghost files for permissions only. Returns the entry whose
+// digest must be compared, and its layer.
+std::optional<std::pair<const scan::Entry*, uint32_t>> rpm_checks(const fs::Tree& tree,
+                                                                  fs::NodeId id, const Item& item,
+                                                                  VerifyFinding& f) {
+  const fs::Node& n = tree.node(id);
+  const RpmExpect& e = *item.rpm;
+  f.layer = n.layer;
+  if (e.state == RpmFileState::kReplaced) return std::nullopt;
+  bool ghost = (e.flags & kRpmFileGhost) != 0;
+  bool wrong_color = e.state == RpmFileState::kWrongColor;
+  if (n.is_symlink()) {
+    if (!ghost) f.link = n.inode->link == e.linkto ? Check::kPass : Check::kFail;
+  } else {
+    uint32_t have = st_mode(n), want = e.mode;
+    if (ghost) {
+      have &= ~0170000u;
+      want &= ~0170000u;
+    }
+    f.mode = have == want ? Check::kPass : Check::kFail;
+  }
+  if (!n.is_regular() || ghost) return std::nullopt;
+  if (!wrong_color && e.mtime) {
+    f.mtime = n.inode->mtime == static_cast<int64_t>(*e.mtime) ? Check::kPass : Check::kFail;
+  }
+  if (wrong_color) return std::nullopt;
+  f.size = n.inode->size == e.size ? Check::kPass : Check::kFail;
+  if (item.expected.empty()) {
+    f.digest = Check::kFail;  // rpm: no digest recorded for a regular file is a mismatch
+    return std::nullopt;
+  }
+  return std::pair(n.inode, n.inode_layer);
+}
+
 // Layer of the last deletion of each path that some layer deleted.
 std::unordered_map<std::string, uint32_t> deletions(const fs::Tree& tree) {
   std::unordered_map<std::string, uint32_t> out;
@@ -326,6 +577,10 @@ Missing missing_of(fs::ResolveError e) {
 bool capture_package_db(std::string_view p, uint64_t size) {
   if (size > (64u << 20)) return false;
   if (p == kApkDb || p == "etc/os-release" || p == "usr/lib/os-release") return true;
+  if (p == "var/lib/rpm/rpmdb.sqlite" || p == "usr/lib/sysimage/rpm/rpmdb.sqlite") return true;
+  if (size <= (1u << 20) && (p == "etc/dpkg/dpkg.cfg" || starts_with(p, "etc/dpkg/dpkg.cfg.d/"))) {
+    return true;
+  }
   if (!starts_with(p, kDpkgDir)) return false;
   std::string_view rest = p.substr(kDpkgDir.size());
   if (rest == "status" || rest == "diversions" || starts_with(rest, "status.d/")) return true;
@@ -358,6 +613,7 @@ Inventory inventory(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   if (os) inv.os = parse_os_release(os->text);
   add_dpkg(db, inv);
   add_apk(db, inv);
+  add_rpm(db, inv);
   std::stable_sort(inv.packages.begin(), inv.packages.end(), [](const auto& a, const auto& b) {
     return std::tie(a.manager, a.name, a.arch) < std::tie(b.manager, b.name, b.arch);
   });
@@ -386,6 +642,29 @@ std::string VerifyFinding::dpkg_line() const {
   return r + " " + (conffile ? 'c' : ' ') + " " + path + suffix;
 }
 
+std::string VerifyFinding::rpm_line() const {
+  // The one-letter marker rpm -V puts before the path (lib/verify.c verifyHeader).
+  char marker = (rpm_flags & kRpmFileConfig)    ? 'c'
+                : (rpm_flags & kRpmFileDoc)     ? 'd'
+                : (rpm_flags & kRpmFileGhost)   ? 'g'
+                : (rpm_flags & kRpmFileLicense) ? 'l'
+                : (rpm_flags & kRpmFileReadme)  ? 'r'
+                                                : ' ';
+  if (missing != Missing::kPresent) return std::string("missing   ") + marker + " " + path;
+  auto letter = [](Check c, char l) { return c == Check::kFail ? l : '.'; };
+  // SM5DLUGTP
+  std::string r = {letter(size, 'S'),
+                   letter(mode, 'M'),
+                   letter(digest, '5'),
+                   '.',
+                   letter(link, 'L'),
+                   '.',
+                   '.',
+                   letter(mtime, 'T'),
+                   '.'};
+  return r + "  " + marker + " " + path;
+}
+
 VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> layers,
                     const LayerReader& read) {
   Db db(tree, layers);
@@ -393,6 +672,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   std::vector<Item> items;
   dpkg_items(db, items, report.notes);
   apk_items(db, items, report.notes);
+  rpm_items(db, items, report.notes, report.unread_databases);
 
   // 1. lstat each path; schedule a digest where the package recorded one.
   std::optional<std::unordered_map<std::string, uint32_t>> deleted;
@@ -403,7 +683,19 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
     ++report.paths_checked;
     VerifyFinding f{item.manager, item.package, item.path};
     f.conffile = item.conffile;
+    f.path_excluded = item.path_excluded;
+    // rpm -V skips files it did not install (--excludedocs, netshared paths).
+    if (item.rpm) {
+      f.rpm_flags = item.rpm->flags;
+      if (item.rpm->state == RpmFileState::kNotInstalled ||
+          item.rpm->state == RpmFileState::kNetShared) {
+        continue;
+      }
+    }
     fs::ResolveResult l = fs::resolve(tree, item.path, no_follow);
+    if (!l.ok() && item.rpm && (item.rpm->flags & (kRpmFileMissingOk | kRpmFileGhost))) {
+      continue;  // rpm -V prints nothing for a missing %ghost or %missingok file
+    }
     if (!l.ok()) {
       f.missing = missing_of(l.error);
       if (!deleted) deleted = deletions(tree);
@@ -415,6 +707,12 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
       } else {
         f.layer = item.package_layer;  // never there in any layer
       }
+      report.findings.push_back(std::move(f));
+      continue;
+    }
+    if (item.rpm) {
+      if (auto p = rpm_checks(tree, *l.node, item, f))
+        pending.push_back({report.findings.size(), p->first, p->second, item.expected});
       report.findings.push_back(std::move(f));
       continue;
     }
@@ -466,11 +764,28 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
     bool same = digests[{p.entry, p.expected.size()}] == p.expected;
     report.findings[p.finding].digest = same ? Check::kPass : Check::kFail;
   }
-  // Only what failed a check is a finding (dpkg prints nothing for a file that passes).
+  // Only what failed a check is a finding (dpkg and rpm print nothing for a file that passes).
   std::erase_if(report.findings, [](const VerifyFinding& f) {
-    return f.missing == Missing::kPresent && f.mode != Check::kFail && f.digest != Check::kFail;
+    return f.missing == Missing::kPresent && f.mode != Check::kFail && f.digest != Check::kFail &&
+           f.size != Check::kFail && f.link != Check::kFail && f.mtime != Check::kFail;
   });
   return report;
+}
+
+std::vector<std::string> owned_paths(const fs::Tree& tree,
+                                     std::span<const scan::LayerIndex> layers) {
+  Db db(tree, layers);
+  std::vector<Item> items;
+  std::vector<std::string> notes, unread;
+  dpkg_items(db, items, notes);
+  apk_items(db, items, notes);
+  rpm_items(db, items, notes, unread);
+  std::vector<std::string> out;
+  out.reserve(items.size());
+  for (Item& i : items) out.push_back(std::move(i.path));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace coroner::pkg

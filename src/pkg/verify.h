@@ -1,9 +1,11 @@
-// Package inventory and verification over a merged image: reads the dpkg and apk databases
+// Package inventory and verification over a merged image: reads the dpkg, apk and rpm databases
 // that the scan captured (capture_package_db), lists the installed packages with the layer that
 // installed each, and compares each package's files with the Tree the way `dpkg --verify` does
 // (existence by lstat, 'M' when a digest-listed path is not a regular file, '5' when the
-// content digest differs). Content digests need the bytes: the caller passes a LayerReader
-// (explore::read_entries in the CLI) and each layer is streamed once. No printing.
+// content digest differs), and rpm's the way `rpm -V` does (size, mode, digest, link target,
+// mtime; not owner, group, device or capabilities). Content digests need the bytes: the caller
+// passes a LayerReader (explore::read_entries in the CLI) and each layer is streamed once. No
+// printing.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +23,11 @@
 namespace coroner::pkg {
 
 // The files the scan must keep whole for this module: the dpkg status (and status.d/), the
-// info/*.list, *.md5sums and *.conffiles files, the diversions, the apk database, os-release.
+// info/*.list, *.md5sums and *.conffiles files, the diversions, the apk database, the sqlite
+// rpmdb, os-release.
 bool capture_package_db(std::string_view path, uint64_t size);
 
-enum class Manager : uint8_t { kDpkg, kApk };
+enum class Manager : uint8_t { kDpkg, kApk, kRpm };
 
 struct InstalledPackage {
   Manager manager = Manager::kDpkg;
@@ -53,6 +56,12 @@ struct Inventory {
   std::vector<std::string> notes;          // databases that could not be read, and why
 };
 
+// Paths owned by some installed package, as the databases list them (dpkg .list, apk R/F
+// lines, rpm file lists; after dpkg diversions), for "not owned by any package" checks.
+// Requires: as inventory().
+std::vector<std::string> owned_paths(const fs::Tree& tree,
+                                     std::span<const scan::LayerIndex> layers);
+
 // Requires: `layers` are the LayerIndexes `tree` was built from, scanned with
 // capture_package_db (or a superset of it).
 Inventory inventory(const fs::Tree& tree, std::span<const scan::LayerIndex> layers);
@@ -80,12 +89,25 @@ struct VerifyFinding {
   Check digest = Check::kNone;
   bool conffile = false;
   std::optional<uint32_t> layer;  // the layer that last wrote or deleted the path
+  // rpm only (rpm -V's letters; dpkg leaves them kNone): S, L, T, and FILEFLAGS for the marker.
+  Check size = Check::kNone;
+  Check link = Check::kNone;
+  Check mtime = Check::kNone;
+  uint32_t rpm_flags = 0;
+  // dpkg: the path matches a path-exclude filter of /etc/dpkg/dpkg.cfg{,.d/*} that no later
+  // path-include undoes: dpkg did not unpack it on purpose (slim images drop docs this way).
+  // dpkg --verify still prints it; the audit does not report it.
+  bool path_excluded = false;
 
   // package-file-missing, config-missing or package-file-modified (rules.h ids).
   std::string_view rule() const;
   // The line `dpkg --verify` prints: "??5?????? c /etc/x", "missing     /usr/bin/x",
   // "missing     /a/b (Not a directory)".
   std::string dpkg_line() const;
+  // The line `rpm -V` prints: "S.5....T.  c /etc/x" (U, G, D, P always '.'), "missing     /x".
+  std::string rpm_line() const;
+  // dpkg_line() or rpm_line() by manager (apk findings use dpkg's format).
+  std::string line() const { return manager == Manager::kRpm ? rpm_line() : dpkg_line(); }
 };
 
 struct VerifyReport {
@@ -94,9 +116,12 @@ struct VerifyReport {
   uint64_t files_hashed = 0;
   uint64_t bytes_hashed = 0;
   std::vector<std::string> notes;
+  // Package databases present but not read ("rpm database in BerkeleyDB format
+  // (/var/lib/rpm/Packages): not read"); also in notes.
+  std::vector<std::string> unread_databases;
 };
 
-// Verifies every dpkg package that is not "not-installed" and every apk package. Requires: as
+// Verifies every dpkg package that is not "not-installed", every apk and rpm package. Requires: as
 // inventory(); `read` reads content of the same layers.
 VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> layers,
                     const LayerReader& read);

@@ -83,6 +83,22 @@ TEST(VerifyTest, CleanFilesPassAndMissingOnesAreListed) {
   EXPECT_TRUE(r.notes.empty());
 }
 
+TEST(VerifyTest, DpkgPathExcludeMarksMissingFilesNotUnpackedOnPurpose) {
+  TreeBuilder b;
+  base_layer(b);
+  b.dir("etc/dpkg/dpkg.cfg.d");
+  b.file("etc/dpkg/dpkg.cfg.d/docker")
+      .content(
+          "# slim\npath-exclude /lib64/*\npath-exclude=/etc/dpkg/origins/*\n"
+          "path-include=/etc/dpkg/origins/debian\n");
+  fs::Tree tree = b.build();
+  VerifyReport r = verify(tree, b.layers(), fake_reader(b));
+  EXPECT_EQ(lines(r).size(), 5u);  // dpkg --verify still lists them all
+  EXPECT_TRUE(find(r, "/lib64/ld-linux-x86-64.so.2")->path_excluded);
+  EXPECT_FALSE(find(r, "/lib64")->path_excluded);                    // the dir itself: no match
+  EXPECT_FALSE(find(r, "/etc/dpkg/origins/debian")->path_excluded);  // included again
+}
+
 TEST(VerifyTest, LaterLayerChangesAreAttributedToThatLayer) {
   TreeBuilder b;
   base_layer(b);

@@ -18,6 +18,9 @@ namespace {
 constexpr size_t kMaxLogLines = 10;
 constexpr size_t kMaxListed = 10;
 constexpr size_t kMaxLeftovers = 100;
+// Files of one package reported one by one per rule; the rest (a deleted tree: docs, locales,
+// zoneinfo) are summed up in one more finding per package and rule.
+constexpr size_t kMaxPackageFindings = 20;
 // A layer wasting less than this is not worth a finding.
 constexpr uint64_t kWastedThreshold = 1 << 20;
 
@@ -542,6 +545,105 @@ void wasted_space(Ctx& c) {
   }
 }
 
+// --- package-file-missing, package-file-modified, config-missing, conffile-modified --------
+
+std::string_view manager_name(pkg::Manager m) {
+  switch (m) {
+    case pkg::Manager::kApk:
+      return "apk";
+    case pkg::Manager::kRpm:
+      return "rpm";
+    default:
+      return "dpkg";
+  }
+}
+
+// The rule of a verify finding: a changed conffile is normal administration (info), not the
+// tampering package-file-modified means.
+std::string_view package_rule(const pkg::VerifyFinding& v) {
+  if (v.missing == pkg::Missing::kPresent && v.conffile) return "conffile-modified";
+  return v.rule();
+}
+
+std::string reinstall_fix(pkg::Manager m, const std::string& package) {
+  std::string cmd = m == pkg::Manager::kApk   ? "apk fix " + escape(package)
+                    : m == pkg::Manager::kRpm ? "dnf reinstall " + escape(package)
+                                              : "apt-get install --reinstall " + escape(package);
+  return cmd + ", or remove the package with the package manager";
+}
+
+std::string package_message(const pkg::VerifyFinding& v, std::optional<uint32_t> layer) {
+  std::string who =
+      " of package " + escape(v.package) + " (" + std::string(manager_name(v.manager)) + ")";
+  std::string by = layer ? " by layer " + std::to_string(*layer) : "";
+  std::string p = escape(v.path);
+  if (v.missing != pkg::Missing::kPresent) {
+    std::string how = v.missing == pkg::Missing::kNotDir ? " (a parent is not a directory)"
+                      : v.missing == pkg::Missing::kLoop ? " (a symlink loop on the way)"
+                                                         : "";
+    return (v.conffile ? "conffile " : "") + p + who + " is missing" + how +
+           (layer ? ": deleted or replaced" + by : "");
+  }
+  std::string what = v.mode == pkg::Check::kFail ? " is no longer a regular file"
+                     : v.conffile                ? " was changed from the packaged version"
+                                                 : " differs from the package's checksum";
+  return p + who + what + (layer ? " (changed" + by + ")" : "");
+}
+
+void package_files(Ctx& c) {
+  if (!c.in.packages) return;
+  struct Rest {
+    size_t count = 0;
+    std::vector<std::string> paths;
+    std::optional<uint32_t> layer;
+    pkg::Manager manager = pkg::Manager::kDpkg;
+  };
+  std::map<std::pair<std::string_view, std::string>, size_t> count;
+  std::map<std::pair<std::string_view, std::string>, Rest> rest;
+  for (const pkg::VerifyFinding& v : c.in.packages->findings) {
+    // Not unpacked on purpose (dpkg path-exclude: docs, man pages, locales of slim images).
+    if (v.missing != pkg::Missing::kPresent && v.path_excluded) continue;
+    std::string_view rule = package_rule(v);
+    std::pair key{rule, v.package};
+    if (++count[key] > kMaxPackageFindings) {
+      Rest& r = rest[key];
+      if (r.count++ == 0) r.layer = v.layer;
+      if (r.layer != v.layer) r.layer.reset();
+      r.manager = v.manager;
+      if (r.paths.size() < kMaxListed) r.paths.push_back(v.line());
+      continue;
+    }
+    Finding& f = add(c, rule, v.path, v.layer, package_message(v, v.layer));
+    f.evidence.push_back(std::string(manager_name(v.manager)) + " --verify: " + v.line());
+    f.fix = rule == "conffile-modified"
+                ? "nothing to do if the change is intended; keep it in your own config layer"
+                : reinstall_fix(v.manager, v.package);
+  }
+  for (auto& [key, r] : rest) {
+    Finding& f =
+        add(c, key.first, "", r.layer,
+            std::to_string(r.count) + " more files of package " + escape(key.second) + " (" +
+                std::string(manager_name(r.manager)) + "): " + std::string(key.first) +
+                " (`coroner packages --verify` lists them all)");
+    f.evidence = std::move(r.paths);
+    if (r.count > kMaxListed) {
+      f.evidence.push_back("... " + std::to_string(r.count - kMaxListed) + " more");
+    }
+    if (key.first != "conffile-modified") f.fix = reinstall_fix(r.manager, key.second);
+  }
+}
+
+// --- config drift against a --against baseline -------------------------------------------
+
+void config_drift(Ctx& c) {
+  for (const std::string& d : c.in.config_drift) {
+    std::string path = d.substr(0, d.find(": "));
+    std::optional<uint32_t> layer;
+    if (auto id = c.tree().lookup(path)) layer = c.tree().node(*id).layer;
+    add(c, "config-drift", path, layer, "config drift: " + d);
+  }
+}
+
 }  // namespace
 
 bool audit_capture_paths(std::string_view p, uint64_t size) {
@@ -565,6 +667,8 @@ std::vector<Finding> run_audit(const AuditInput& input) {
   log_errors(c);
   tmp_leftovers(c);
   wasted_space(c);
+  package_files(c);
+  config_drift(c);
   sort_findings(c.out);
   return std::move(c.out);
 }

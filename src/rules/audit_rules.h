@@ -2,7 +2,9 @@
 // entrypoint does. One short function per rule id of DESIGN.md's Audit section (secret-file-
 // readable, private-key, secret-token, world-writable, setuid-binary, orphan-owner,
 // dangling-symlink, log-errors, tmp-leftovers, wasted-space) over the merged Tree, the captured
-// files and the secret matches the scan collected (secrets.h). package-file-* live in pkg/.
+// files and the secret matches the scan collected (secrets.h). package-file-missing,
+// package-file-modified, config-missing and conffile-modified turn pkg::verify's report (which
+// the caller computes: it needs the content) into findings.
 #pragma once
 
 #include <string_view>
@@ -10,6 +12,7 @@
 
 #include "image/source.h"
 #include "linux/root.h"
+#include "pkg/verify.h"
 #include "rules/finding.h"
 
 namespace coroner::rules {
@@ -18,6 +21,10 @@ struct AuditInput {
   const linux_::RootView& root;  // the layers carry content_matches when the scan had a
                                  // secret scanner (make_secret_scanner)
   const image::ImageInfo& info;  // Env and history are scanned for secrets too
+  // pkg::verify over the same tree; null: the package checks are skipped.
+  const pkg::VerifyReport* packages = nullptr;
+  // Config drift against a --against baseline (cli/audit.h compare_baseline), one line each.
+  std::vector<std::string> config_drift;
 };
 
 // Findings sorted by sort_findings().

@@ -43,7 +43,10 @@ class AuditTest : public ::testing::Test {
     }
     tree.emplace(b.build());
     root.emplace(*tree, b.layers());
-    return run_audit({*root, info});
+    AuditInput in{*root, info};
+    if (packages) in.packages = &*packages;
+    in.config_drift = drift;
+    return run_audit(in);
   }
 
   static std::vector<Finding> of(const std::vector<Finding>& fs, std::string_view rule) {
@@ -56,6 +59,8 @@ class AuditTest : public ::testing::Test {
 
   testing::TreeBuilder b;
   image::ImageInfo info;
+  std::optional<pkg::VerifyReport> packages;
+  std::vector<std::string> drift;
   std::optional<fs::Tree> tree;
   std::optional<linux_::RootView> root;
 };
@@ -264,6 +269,141 @@ TEST(AuditCaptureTest, LogsAndEnvFiles) {
   EXPECT_TRUE(audit_capture_paths("app/.env", 100));
   EXPECT_FALSE(audit_capture_paths("var/log/huge.log", kMaxAuditCapture + 1));
   EXPECT_FALSE(audit_capture_paths("etc/hosts", 10));
+}
+
+// --- package-file-missing, config-missing, package-file-modified, conffile-modified ---------
+
+pkg::VerifyFinding verify_finding(std::string package, std::string path, bool conffile,
+                                  uint32_t layer) {
+  pkg::VerifyFinding f;
+  f.package = std::move(package);
+  f.path = std::move(path);
+  f.conffile = conffile;
+  f.layer = layer;
+  return f;
+}
+
+TEST_F(AuditTest, PackageFileMissingNamesPackageAndDeletingLayer) {
+  packages.emplace();
+  auto v = verify_finding("coreutils", "/usr/bin/id", false, 2);
+  v.missing = pkg::Missing::kNoEnt;
+  packages->findings.push_back(v);
+  auto all = audit();
+  auto f = of(all, "package-file-missing");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/usr/bin/id");
+  EXPECT_EQ(f[0].layer_index, 2u);
+  EXPECT_EQ(f[0].severity, Severity::kWarning);
+  EXPECT_NE(f[0].message.find("coreutils"), std::string::npos) << f[0].message;
+  EXPECT_NE(f[0].message.find("by layer 2"), std::string::npos) << f[0].message;
+  ASSERT_EQ(f[0].evidence.size(), 1u);
+  EXPECT_EQ(f[0].evidence[0], "dpkg --verify: missing     /usr/bin/id");
+  EXPECT_TRUE(of(all, "config-missing").empty());
+}
+TEST_F(AuditTest, NoPackageFindingsWithoutVerifyFindings) {
+  packages.emplace();
+  packages->paths_checked = 100;
+  auto all = audit();
+  for (std::string_view r :
+       {"package-file-missing", "package-file-modified", "config-missing", "conffile-modified"}) {
+    EXPECT_TRUE(of(all, r).empty()) << r;
+  }
+}
+TEST_F(AuditTest, FilesDpkgExcludedOnPurposeAreNotMissing) {
+  packages.emplace();
+  auto v = verify_finding("coreutils", "/usr/share/man/man1/id.1.gz", false, 0);
+  v.missing = pkg::Missing::kNoEnt;
+  v.path_excluded = true;
+  packages->findings.push_back(v);
+  EXPECT_TRUE(of(audit(), "package-file-missing").empty());
+}
+TEST_F(AuditTest, MissingConffileIsConfigMissing) {
+  packages.emplace();
+  auto v = verify_finding("login", "/etc/login.defs", true, 1);
+  v.missing = pkg::Missing::kNoEnt;
+  packages->findings.push_back(v);
+  auto all = audit();
+  auto f = of(all, "config-missing");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/etc/login.defs");
+  EXPECT_NE(f[0].message.find("login"), std::string::npos);
+  EXPECT_TRUE(of(all, "package-file-missing").empty());
+}
+TEST_F(AuditTest, ChangedConffileIsNotConfigMissing) {
+  packages.emplace();
+  auto v = verify_finding("login", "/etc/login.defs", true, 1);
+  v.digest = pkg::Check::kFail;
+  packages->findings.push_back(v);
+  EXPECT_TRUE(of(audit(), "config-missing").empty());
+}
+TEST_F(AuditTest, ModifiedPackageFileIsWarningWithLayer) {
+  packages.emplace();
+  auto v = verify_finding("apk-tools", "/sbin/apk", false, 3);
+  v.manager = pkg::Manager::kApk;
+  v.digest = pkg::Check::kFail;
+  packages->findings.push_back(v);
+  auto all = audit();
+  auto f = of(all, "package-file-modified");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/sbin/apk");
+  EXPECT_EQ(f[0].layer_index, 3u);
+  EXPECT_NE(f[0].message.find("apk-tools (apk)"), std::string::npos) << f[0].message;
+  EXPECT_NE(f[0].fix.find("apk fix apk-tools"), std::string::npos) << f[0].fix;
+  EXPECT_TRUE(of(all, "conffile-modified").empty());
+}
+TEST_F(AuditTest, ModifiedConffileIsInfoNotPackageFileModified) {
+  packages.emplace();
+  auto v = verify_finding("base-files", "/etc/debian_version", true, 1);
+  v.digest = pkg::Check::kFail;
+  packages->findings.push_back(v);
+  auto all = audit();
+  auto f = of(all, "conffile-modified");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::kInfo);
+  EXPECT_EQ(f[0].path, "/etc/debian_version");
+  EXPECT_TRUE(of(all, "package-file-modified").empty());
+}
+TEST_F(AuditTest, UnchangedFilesGiveNoConffileModified) {
+  packages.emplace();
+  auto v = verify_finding("coreutils", "/usr/bin/id", false, 1);
+  v.digest = pkg::Check::kFail;
+  packages->findings.push_back(v);
+  EXPECT_TRUE(of(audit(), "conffile-modified").empty());
+}
+TEST_F(AuditTest, ManyMissingFilesOfAPackageAreSummedUpPerPackage) {
+  packages.emplace();
+  for (int i = 0; i < 25; ++i) {
+    auto v = verify_finding("big", "/usr/share/big/" + std::to_string(i), false, 1);
+    v.missing = pkg::Missing::kNoEnt;
+    packages->findings.push_back(v);
+  }
+  auto small = verify_finding("small", "/usr/bin/small", false, 1);
+  small.missing = pkg::Missing::kNoEnt;
+  packages->findings.push_back(small);
+  auto f = of(audit(), "package-file-missing");
+  ASSERT_EQ(f.size(), 22u);  // 20 of big, its summary, small's file
+  EXPECT_TRUE(std::any_of(f.begin(), f.end(), [](const Finding& x) {
+    return x.message ==
+               "5 more files of package big (dpkg): package-file-missing "
+               "(`coroner packages --verify` lists them all)" &&
+           x.layer_index == 1u && x.evidence.size() == 5u;
+  }));
+  EXPECT_TRUE(
+      std::any_of(f.begin(), f.end(), [](const Finding& x) { return x.path == "/usr/bin/small"; }));
+}
+
+// --- config-drift --------------------------------------------------------------------------
+
+TEST_F(AuditTest, ConfigDriftLinesBecomeFindings) {
+  drift = {"/etc/passwd: changed since the baseline (sha256:aaaa… -> sha256:bbbb…)"};
+  auto f = of(audit(), "config-drift");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/etc/passwd");
+  EXPECT_EQ(f[0].layer_index, 0u);
+  EXPECT_NE(f[0].message.find("changed since the baseline"), std::string::npos);
+}
+TEST_F(AuditTest, NoConfigDriftWithoutBaseline) {
+  EXPECT_TRUE(of(audit(), "config-drift").empty());
 }
 
 }  // namespace

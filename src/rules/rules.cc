@@ -151,17 +151,21 @@ constexpr RuleInfo kRules[] = {
      "a symlink to nothing (links into /proc, /sys, /dev, /run, /tmp are not counted)",
      "install the target or remove the link", true},
     {"package-file-missing", Severity::kWarning, Family::kAudit,
-     "a file of an installed package is missing", "", false},
+     "a file of an installed package (dpkg, apk, rpm) is missing, with the layer that deleted it",
+     "reinstall the package, or remove it with the package manager", true},
     {"package-file-modified", Severity::kWarning, Family::kAudit,
-     "a file of an installed package was modified", "", false},
+     "a file of an installed package differs from the package's checksum or is no longer a "
+     "regular file (conffiles: conffile-modified)",
+     "reinstall the package; ship changes as your own files", true},
     {"log-errors", Severity::kInfo, Family::kAudit,
      "log files baked into the image hold error records (segfault, panic, Traceback, FATAL, OOM)",
      "clear /var/log in the build step that wrote it", true},
     {"tmp-leftovers", Severity::kInfo, Family::kAudit,
      "files left in /tmp, /var/tmp, /run: pid and lock files, sockets, swap files, core dumps",
      "remove them in the RUN step that created them", true},
-    {"config-missing", Severity::kWarning, Family::kAudit, "a config file a server needs", "",
-     false},
+    {"config-missing", Severity::kWarning, Family::kAudit,
+     "a conffile of an installed package is gone", "reinstall the package or restore the file",
+     true},
     {"wasted-space", Severity::kInfo, Family::kAudit,
      "a layer ships bytes (over 1 MiB) that later layers delete or overwrite",
      "delete in the same RUN step, or use a multi-stage build", true},
@@ -169,6 +173,12 @@ constexpr RuleInfo kRules[] = {
 
 // The capabilities in Docker's and containerd's default bounding set (moby
 // oci/caps/defaults.go, containerd oci/spec.go), and Podman's (containers.conf default_capabilities
+    {"conffile-modified", Severity::kInfo, Family::kAudit,
+     "a conffile of an installed package was changed (normal administration, listed apart)",
+     "nothing if intended", true},
+    {"config-drift", Severity::kWarning, Family::kAudit,
+     "a key config file differs from the `coroner audit --against` baseline",
+     "review the change; write a new baseline with --baseline", true},
 // since Podman 4: no NET_RAW, MKNOD, AUDIT_WRITE).
 constexpr uint64_t bit(int c) { return uint64_t{1} << c; }
 constexpr uint64_t kDockerCaps = bit(0) | bit(1) | bit(3) | bit(4) | bit(5) | bit(6) | bit(7) |

@@ -83,6 +83,40 @@ else
   FAIL=1
 fi
 
+# The audit reports the same changes as findings: each file the test deleted or modified, by
+# rule, with the package that owns it (conffiles changed apart, as info).
+log "coroner audit tar: --format json"
+"$CORONER" audit "tar:$TMP/changed.tar" --format json --fail-on never >"$TMP/audit.json"
+python3 - "$TMP/audit.json" <<'PY' || FAIL=1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+got = {}
+for f in doc["findings"]:
+    got.setdefault(f["rule"], {})[f["path"]] = f
+want = {
+    "package-file-missing": {"/usr/bin/cut": "coreutils"},
+    "config-missing": {"/etc/debian_version": "base-files"},
+    "package-file-modified": {"/usr/bin/tail": "coreutils", "/usr/bin/paste": "coreutils",
+                              "/usr/bin/nice": "coreutils"},
+    "conffile-modified": {"/etc/login.defs": "login"},
+}
+bad = 0
+for rule, paths in want.items():
+    for path, package in paths.items():
+        f = got.get(rule, {}).get(path)
+        if f is None:
+            print(f"audit: no {rule} finding for {path}", file=sys.stderr); bad = 1
+        elif package not in f["message"] or f["layer_index"] != 0:
+            print(f"audit: {rule} {path}: {f['message']} (layer {f['layer_index']})",
+                  file=sys.stderr); bad = 1
+sev = {f["rule"]: f["severity"] for f in doc["findings"]}
+if sev.get("conffile-modified") != "info" or sev.get("package-file-missing") != "warning":
+    print(f"audit: severities {sev}", file=sys.stderr); bad = 1
+n = {r: len(p) for r, p in got.items() if r in want}
+print(f"audit: findings {n}")
+sys.exit(bad)
+PY
+
 # Performance note (one run each, not a pass/fail criterion): --verify on the tar vs md5sum over
 # the package-owned bytes of the extracted root.
 python3 - "$ROOT" >"$TMP/owned.txt" <<'PY'
