@@ -112,6 +112,8 @@ class CliTest : public ::testing::Test {
     digests_ = new std::vector<std::string>;
     for (const std::string& l : layers) digests_->push_back(sha256_digest(as_bytes(l)));
     write_docker_archive((*dir_ / "img.tar").string(), layers);
+    // The same image without its top layer, for diff.
+    write_docker_archive((*dir_ / "parent.tar").string(), {layers[0], layers[1]});
   }
   static void TearDownTestSuite() {
     stdfs::remove_all(*dir_);
@@ -388,6 +390,28 @@ TEST_F(CliTest, HostileNamesAreEscapedInTextAndRawInJson) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "coroner: /bad\\x1b[2Jname/x: not a directory in the image (at /bad\\x1b[2Jname)\n");
+}
+
+TEST_F(CliTest, DiffNamesWhatTheTopLayerAddedAndDeleted) {
+  std::string parent = "docker-archive:" + (*dir_ / "parent.tar").string();
+  Outcome r = run({"diff", parent, image()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // as diff(1): the images differ
+  EXPECT_EQ(r.out,
+            "D /app/config.ini  layer 2: RUN rm /app/config.ini\n"
+            "A /current  layer 2: RUN rm /app/config.ini\n"
+            "A /var  layer 2: RUN rm /app/config.ini\n"
+            "A /var/log  layer 2: RUN rm /app/config.ini\n"
+            "A /var/log/app.log  layer 2: RUN rm /app/config.ini\n");
+  r = run({"diff", parent, image(), "/var/log", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find(R"("kind":"A")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("path":"/var/log/app.log")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("layer_digest":"<L2>")"), std::string::npos) << r.out;
+  r = run({"diff", image(), image()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run({"diff", image(), image(), "/nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

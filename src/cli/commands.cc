@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 
 #include "base/error.h"
 #include "base/text.h"
@@ -18,6 +19,7 @@
 #include "cli/ps.h"
 #include "cli/render.h"
 #include "explore/content.h"
+#include "explore/diff.h"
 #include "explore/export.h"
 #include "explore/grep.h"
 #include "explore/layers.h"
@@ -119,6 +121,25 @@ CommandResult run_export(const Request& r) {
   return {0, std::move(warnings)};
 }
 
+CommandResult run_diff(const Request& r) {
+  explore::ImageRequest ra = r.image, rb = r.image_b;
+  if (r.diff.content) ra.content_scanner = rb.content_scanner = explore::content_digests;
+  // Both images at once: each scan is parallel over its own layers, and a small image should
+  // not wait for a big one.
+  auto first = std::async(std::launch::async, [&] { return explore::open_image(ra); });
+  std::unique_ptr<explore::Image> b;
+  try {
+    b = explore::open_image(rb);
+  } catch (...) {
+    first.wait();
+    throw;
+  }
+  std::unique_ptr<explore::Image> a = first.get();
+  auto entries = explore::diff(*a, *b, r.diff);
+  render_diff(entries, *b, r.json, output_width());
+  return {entries.empty() ? 0 : 1, {}};  // as diff(1): 1 when the images differ
+}
+
 constexpr auto kCommands = std::to_array<CommandDef>({
     {Command::kHelp, "help", run_help},
     {Command::kLs, "ls", run_ls},
@@ -132,6 +153,7 @@ constexpr auto kCommands = std::to_array<CommandDef>({
     {Command::kLdd, "ldd", run_ldd},
     {Command::kPackages, "packages", run_packages},
     {Command::kPs, "ps", run_ps},
+    {Command::kDiff, "diff", run_diff},
 });
 
 }  // namespace

@@ -71,7 +71,7 @@ void configure(CLI::App& app, Options& o) {
   find->add_option("--name", o.names, "-name GLOB: basename matches (fnmatch)");
   find->add_option("--path", o.path_globs, "-path GLOB: absolute path matches");
   find->add_option("--type", o.type, "-type f|d|l|c|b|p|s");
-  find->add_option("--perm", o.perms, "-perm MODE | -MODE | /MODE (octal)");
+  find->add_option("--perm", o.perms, "-perm MODE | -MODE | /MODE (octal or u+s,g=rx...)");
   find->add_option("--user", o.user, "-user NAME|UID (the image's /etc/passwd)");
   find->add_option("--group", o.group, "-group NAME|GID (the image's /etc/group)");
   find->add_flag("--nouser", o.nouser, "-nouser: uid not in the image's /etc/passwd");
@@ -110,6 +110,16 @@ void configure(CLI::App& app, Options& o) {
   exp->add_option("--layer-map", o.layer_map,
                   "also write path<TAB>layer<TAB>digest<TAB>created_by");
 
+  auto* diff = app.add_subcommand(
+      "diff", "what changed between two images: A added, C changed, D deleted, with the layer");
+  add_common(*diff, o);
+  diff->add_option("IMAGE", o.image, "the first image (before)")->required();
+  diff->add_option("IMAGE2", o.image_b, "the second image (after)")->required();
+  diff->add_option("PATH", o.paths, "compare only below this path (default /)")->expected(0, 1);
+  diff->add_flag("--no-content", o.no_content,
+                 "compare metadata and sizes only, not content digests (faster)");
+  diff->add_flag("--mtime", o.mtime, "also report files whose mtime alone changed");
+
   app.add_subcommand("diagnose", "will the container start? (see `coroner diagnose --help`)");
   app.add_subcommand("audit", "secrets, keys, risky modes, leftovers (see `coroner audit --help`)");
   app.add_subcommand("ldd", "what the dynamic loader would load (see `coroner ldd --help`)");
@@ -128,9 +138,11 @@ std::string help_text(CLI::App& app) {
   text +=
       "\nIMAGE: docker-archive:PATH, oci:DIR[:REF], oci-archive:PATH[:REF], tar:PATH, -, "
       "rootfs:DIR, or a bare path (sniffed).\n"
-      "--json: ls, find and grep print one JSON object per line; cat, layers and export print "
+      "--json: ls, find, grep and diff print one JSON object per line; cat, layers and export "
+      "print "
       "one JSON document.\n"
-      "Exit codes: 0 ok, 1 findings (grep: no match), 2 bad input or usage, 3 internal error.\n";
+      "Exit codes: 0 ok, 1 findings (grep: no match; diff: differences), 2 bad input or usage, 3 "
+      "internal error.\n";
   return text;
 }
 
@@ -186,6 +198,14 @@ Request make_request(const Options& o) {
     r.command = Command::kGrep;
     r.grep = {o.pattern, o.ignore_case, o.files_only, o.count, o.text};
     require_value(o, !(o.files_only && o.count), "-l and -c exclude each other");
+  }
+  if (o.command == "diff") {
+    r.command = Command::kDiff;
+    r.image_b = {o.image_b, o.platform};
+    r.image_b.via = o.via;
+    r.diff.path = r.path;
+    r.diff.content = !o.no_content;
+    r.diff.mtime = o.mtime;
   }
   if (o.command == "export") {
     r.command = Command::kExport;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/diff.h"
 #include "explore/grep.h"
 #include "explore/listing.h"
 #include "explore/open_image.h"
@@ -27,7 +28,8 @@ enum class Command {
   kLdd,
   kPs,
   kPackages,
-  kAudit
+  kAudit,
+  kDiff
 };
 
 // As typed.
@@ -47,6 +49,8 @@ struct Options {
   bool ignore_case = false, files_only = false, count = false, text = false;  // grep
   bool no_trunc = false;                                                      // layers
   std::string output, dir, layer_map;                                         // export
+  std::string image_b;                                                        // diff
+  bool no_content = false, mtime = false;                                     // diff
 };
 
 // Validated.
@@ -62,6 +66,8 @@ struct Request {
   std::optional<int64_t> layer;
   bool no_trunc = false;
   std::string output, dir, layer_map;
+  explore::ImageRequest image_b;  // diff: the second image
+  explore::DiffOptions diff;
   std::string help;                        // the usage text, for `coroner help`
   std::vector<std::string> diagnose_args;  // diagnose parses its own flags (cli/diagnose.h)
   std::vector<std::string> audit_args;     // audit parses its own flags (cli/audit.h)

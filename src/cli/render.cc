@@ -1,6 +1,7 @@
 #include "cli/render.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <ctime>
@@ -287,6 +288,40 @@ void render_content_json(const std::string& path, const explore::ContentTarget& 
     j["content_base64"] = base64(content);
   }
   print_json(j);
+}
+
+void render_diff(std::span<const explore::DiffEntry> entries, const explore::Image& b,
+                 bool json_out, size_t width) {
+  for (const explore::DiffEntry& d : entries) {
+    if (json_out) {
+      json j = {{"kind", std::string(1, d.kind)},
+                {"path", d.path},
+                {"changes", d.changes},
+                {"a", d.a ? file_json(*d.a) : json(nullptr)},
+                {"b", d.b ? file_json(*d.b) : json(nullptr)},
+                {"layer", d.layer ? json(*d.layer) : json(nullptr)},
+                {"layer_digest", d.layer ? json(b.layer_digest(*d.layer)) : json(nullptr)},
+                {"created_by", d.layer ? json(b.created_by(*d.layer)) : json(nullptr)}};
+      print_json(j);
+      continue;
+    }
+    std::string line = fmt::format("{} {}", d.kind, shown(d.path));
+    if (!d.changes.empty()) line += fmt::format("  {}", fmt::join(d.changes, ","));
+    if (d.layer) {
+      line += fmt::format("  layer {}", *d.layer);
+      std::string created_by = b.created_by(*d.layer);
+      std::replace(created_by.begin(), created_by.end(), '\n', ' ');
+      created_by = shown_line(created_by);
+      if (!created_by.empty()) {
+        line += ": ";
+        if (width > line.size() + 3 && line.size() + created_by.size() > width) {
+          created_by = created_by.substr(0, width - line.size() - 3) + "...";
+        }
+        line += created_by;
+      }
+    }
+    fmt::print("{}\n", line);
+  }
 }
 
 void render_export(const explore::ExportStats& s, const std::string& where, bool json_out,

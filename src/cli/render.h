@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "explore/content.h"
+#include "explore/diff.h"
 #include "explore/export.h"
 #include "explore/grep.h"
 #include "explore/layers.h"
@@ -30,6 +31,9 @@ void render_changes(std::span<const explore::LayerChange> changes, uint32_t laye
 // cat --json: {path, resolved, size, mode, layer, layer_digest, content | content_base64}.
 void render_content_json(const std::string& path, const explore::ContentTarget& target,
                          const std::string& content, const explore::Image& image);
+// diff: "C /path  size,content  layer 3: created_by" lines, or JSON lines.
+void render_diff(std::span<const explore::DiffEntry> entries, const explore::Image& b, bool json,
+                 size_t width);
 void render_export(const explore::ExportStats& stats, const std::string& where, bool json,
                    FILE* out);
 

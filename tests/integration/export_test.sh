@@ -5,7 +5,8 @@
 #                                       container (less what Docker injects); the zstd layout's
 #                                       layers decompress to the same diff_ids
 #   export_test.sh --coroner [BINARY]   `coroner export` of the docker-archive and of both OCI
-#                                       layouts, as tar and as folder, == both references
+#                                       layouts, as tar and as folder, == both references; and
+#                                       `coroner diff BASE IMAGE` == treecmp of the same roots
 # BINARY defaults to $CORONER. Needs root (dockerd, umoci unpack, --dir with owners and devices).
 # The image (tests/integration/images/layered) is built once and cached under $CORONER_CACHE;
 # a warm run starts no daemon. Every compare prints "treecmp: N paths compared, M differences".
@@ -96,6 +97,33 @@ else
   if run zstd-tar "$coroner" export "oci:$img/oci-zstd:test" -o "$work/zstd.tar"; then
     both "coroner export oci(zstd) -o" "$work/zstd.tar"
   fi
+  # coroner diff == treecmp's differences between the same two roots (the same paths, each
+  # added, changed with what changed, or deleted): the bookworm base tar (a flat tar: image)
+  # against the image, and the image cut after its third layer (an OCI layout made from the
+  # gzip one, unpacked by umoci) against the whole image, whose later layers overwrite, delete,
+  # chmod, chown and replace files by dirs and back.
+  base_tar
+  python3 "$here/tools/truncate_oci.py" "$img/oci-gzip" test 3 "$work/oci-cut3"
+  umoci_unpack "$work/oci-cut3" test "$work/umoci-cut3"
+  # diffcheck LABEL TREE_A IMAGE_A: coroner diff IMAGE_A (whole image) vs treecmp TREE_A umoci.
+  diffcheck() {
+    local label=$1 tree=$2 image=$3 t=$SECONDS rc=0 out=""
+    "$coroner" diff "$image" "docker-archive:$img/save.tar" >"$work/diff.txt" \
+      2>"$work/diff.err" || rc=$?
+    log "coroner diff ($label): $((SECONDS - t)) s, exit $rc, $(wc -l <"$work/diff.txt") lines"
+    python3 "$here/tools/treecmp.py" --ignore-dir-mode-of-root "$tree" "$ref_umoci" \
+      >"$work/treecmp-diff.txt" || true
+    if [ "$rc" -eq 1 ] && out=$(python3 "$here/tools/diffcmp.py" "$work/treecmp-diff.txt" \
+      "$work/diff.txt" 2>&1); then
+      printf 'PASS %-44s %s\n' "coroner diff $label vs treecmp" "$(tail -1 <<<"$out")"
+    else
+      printf 'FAIL %-44s exit %s\n' "coroner diff $label vs treecmp" "$rc"
+      { cat "$work/diff.err"; printf '%s\n' "$out"; } | head -80 | sed 's/^/    /'
+      failures=$((failures + 1))
+    fi
+  }
+  diffcheck "base tar" "$BASE_TAR" "tar:$BASE_TAR"
+  diffcheck "3 bottom layers" "$work/umoci-cut3/rootfs" "oci:$work/oci-cut3:test"
 fi
 
 log "total $((SECONDS - start)) s, $failures failed comparison(s)"
