@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# coroner's rpm support against the real rpm (Debian's rpm 4.18 package): two tiny packages are
+# built with rpmbuild and installed with `rpm --root --dbpath /var/lib/rpm -i --nodeps` and the
+# sqlite backend into a temp root (nothing is committed: the database is made here). Then:
+# `coroner packages` == `rpm -qa`; after the test changes files (a %config edited, a file
+# deleted, a chmod, a symlink retargeted, an mtime changed, a file grown), `coroner packages
+# --verify` == `rpm -V -a` line for line (rootfs: and tar:); `coroner audit --format json`
+# names the changed files; the same root with the Fedora layout (/usr/lib/sysimage/rpm, and
+# /var/lib/rpm a symlink to it) lists the same packages; a BerkeleyDB `Packages` is named, not
+# read. Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm and rpmbuild; exit 77 without them)
+set -euo pipefail
+CORONER=$(realpath "$1")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/lib/common.sh"
+[ "$(id -u)" = 0 ] || die "needs root (file owners)"
+if ! command -v rpmbuild >/dev/null || ! command -v rpm >/dev/null; then
+  echo "rpm/rpmbuild missing (apt-get install rpm): skipped" >&2
+  exit 77
+fi
+
+make_tmpdir
+TMP=$TMP_DIR
+TOP=$TMP/rpmbuild
+mkdir -p "$TOP/SPECS"
+cat >"$TOP/SPECS/hello-coroner.spec" <<'EOF'
+Name: hello-coroner
+Version: 1.2
+Release: 3
+Summary: coroner test package
+License: MIT
+BuildArch: noarch
+%description
+Test package for coroner's rpm integration test.
+%install
+mkdir -p %{buildroot}/usr/bin %{buildroot}/etc %{buildroot}/usr/share/hello-coroner
+printf '#!/bin/sh\necho hi\n' >%{buildroot}/usr/bin/hello-coroner
+chmod 755 %{buildroot}/usr/bin/hello-coroner
+echo 'greeting=hi' >%{buildroot}/etc/hello-coroner.conf
+echo data >%{buildroot}/usr/share/hello-coroner/data
+echo more >%{buildroot}/usr/share/hello-coroner/more
+echo keep >%{buildroot}/usr/share/hello-coroner/keep
+ln -s hello-coroner %{buildroot}/usr/bin/hello-link
+%files
+%dir /usr/share/hello-coroner
+/usr/bin/hello-coroner
+/usr/bin/hello-link
+/usr/share/hello-coroner/data
+/usr/share/hello-coroner/more
+/usr/share/hello-coroner/keep
+%config(noreplace) /etc/hello-coroner.conf
+EOF
+cat >"$TOP/SPECS/epoch-coroner.spec" <<'EOF'
+Name: epoch-coroner
+Epoch: 4
+Version: 0.9
+Release: 1.el9
+Summary: coroner test package with an epoch
+License: GPL-2.0-or-later
+BuildArch: noarch
+%description
+Second test package.
+%install
+mkdir -p %{buildroot}/usr/lib/epoch-coroner
+head -c 70000 /dev/zero | tr '\0' 'e' >%{buildroot}/usr/lib/epoch-coroner/blob
+%files
+/usr/lib/epoch-coroner/blob
+EOF
+for spec in hello-coroner epoch-coroner; do
+  rpmbuild --quiet --define "_topdir $TOP" --define '_build_id_links none' \
+    -bb "$TOP/SPECS/$spec.spec" >"$TMP/rpmbuild.log" 2>&1 || { cat "$TMP/rpmbuild.log" >&2; die "rpmbuild $spec"; }
+done
+
+ROOT=$TMP/root
+RPM=(rpm --root "$ROOT" --dbpath /var/lib/rpm --define '_db_backend sqlite')
+mkdir -p "$ROOT"
+"${RPM[@]}" --initdb
+"${RPM[@]}" -i --nodeps "$TOP"/RPMS/noarch/*.rpm 2>"$TMP/rpm-i.err" || { cat "$TMP/rpm-i.err" >&2; die "rpm -i"; }
+[ -s "$ROOT/var/lib/rpm/rpmdb.sqlite" ] || die "rpm did not write $ROOT/var/lib/rpm/rpmdb.sqlite"
+[ ! -e "$ROOT/var/lib/rpm/Packages" ] || die "rpm wrote a BerkeleyDB Packages, not sqlite"
+log "rpm installed $("${RPM[@]}" -qa | wc -l) packages into $ROOT (sqlite rpmdb)"
+FAIL=0
+
+# Inventory: rpm -qa (name, [epoch:]version-release, arch) == coroner packages --json.
+inventory() {  # REF OUT
+  "$CORONER" packages "$1" --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["manager"] == "rpm": print(p["name"], p["version"], p["arch"], p["source"], p["installed_size"])
+' | LC_ALL=C sort >"$2"
+}
+"${RPM[@]}" -qa --qf '%{NAME} %|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM} %{SIZE}\n' |
+  sed -E 's/ ([^ ]+)-[^- ]+-[^- ]+\.src\.rpm / \1 /' | LC_ALL=C sort >"$TMP/rpm-qa.txt"
+inventory "rootfs:$ROOT" "$TMP/inv.txt"
+if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv.txt"; then
+  log "inventory: $(wc -l <"$TMP/inv.txt") packages, same as rpm -qa"
+else
+  log "inventory DIFFERS (< rpm -qa, > coroner):"; diff "$TMP/rpm-qa.txt" "$TMP/inv.txt" >&2 || true
+  FAIL=1
+fi
+
+# The changes.
+R=$ROOT
+echo "greeting=hello" >>"$R/etc/hello-coroner.conf"     # S.5....T.  c
+rm "$R/usr/share/hello-coroner/data"                   # missing
+chmod 700 "$R/usr/bin/hello-coroner"                    # .M.......
+ln -sfn /bin/true "$R/usr/bin/hello-link"               # ....L....
+touch -d '2001-02-03 04:05:06' "$R/usr/share/hello-coroner/keep"  # .......T.
+printf 'x' >>"$R/usr/lib/epoch-coroner/blob"            # S.5....T.
+echo more >"$R/usr/share/hello-coroner/more"            # same content, new mtime: .......T.
+
+"${RPM[@]}" -V --nodeps -a >"$TMP/rpm-V.txt" 2>"$TMP/rpm-V.err" || true
+[ -s "$TMP/rpm-V.err" ] && { cat "$TMP/rpm-V.err" >&2; die "rpm -V wrote errors"; }
+compare() {  # NAME FILE
+  LC_ALL=C sort "$TMP/rpm-V.txt" >"$TMP/rpm-V.sorted"
+  LC_ALL=C sort "$2" >"$2.sorted"
+  if cmp -s "$TMP/rpm-V.sorted" "$2.sorted"; then
+    log "$1: identical to rpm -V ($(wc -l <"$2") lines)"
+  else
+    log "$1: DIFFERS from rpm -V (< rpm, > coroner):"; diff "$TMP/rpm-V.sorted" "$2.sorted" >&2 || true
+    FAIL=1
+  fi
+}
+"$CORONER" packages "rootfs:$ROOT" --verify >"$TMP/rootfs.txt" 2>"$TMP/rootfs.err" || true
+cat "$TMP/rootfs.err" >&2
+compare rootfs "$TMP/rootfs.txt"
+tar -C "$ROOT" -cf "$TMP/changed.tar" .
+"$CORONER" packages "tar:$TMP/changed.tar" --verify >"$TMP/tar.txt" 2>/dev/null || true
+compare tar "$TMP/tar.txt"
+cat "$TMP/rpm-V.txt" >&2
+
+# The audit names the changed files, by rule, with their package.
+"$CORONER" audit "tar:$TMP/changed.tar" --format json --fail-on never >"$TMP/audit.json"
+python3 - "$TMP/audit.json" <<'PY' || FAIL=1
+import json, sys
+got = {(f["rule"], f["path"]): f for f in json.load(open(sys.argv[1]))["findings"]}
+want = [("package-file-missing", "/usr/share/hello-coroner/data", "hello-coroner"),
+        ("package-file-modified", "/usr/bin/hello-coroner", "hello-coroner"),
+        ("package-file-modified", "/usr/bin/hello-link", "hello-coroner"),
+        ("package-file-modified", "/usr/lib/epoch-coroner/blob", "epoch-coroner"),
+        ("conffile-modified", "/etc/hello-coroner.conf", "hello-coroner")]
+bad = 0
+for rule, path, pkg in want:
+    f = got.get((rule, path))
+    if not f or pkg not in f["message"] or "(rpm)" not in f["message"]:
+        print(f"audit: no {rule} for {path} ({pkg}): {f}", file=sys.stderr); bad = 1
+print(f"audit: {len(want) - bad if not bad else 'MISSING'} expected rpm findings present")
+sys.exit(bad)
+PY
+
+# Fedora layout: the database in /usr/lib/sysimage/rpm, /var/lib/rpm a symlink to it.
+FED=$TMP/fedora
+cp -a "$ROOT" "$FED"
+mkdir -p "$FED/usr/lib/sysimage"
+mv "$FED/var/lib/rpm" "$FED/usr/lib/sysimage/rpm"
+ln -s ../../usr/lib/sysimage/rpm "$FED/var/lib/rpm"
+inventory "rootfs:$FED" "$TMP/inv-fedora.txt"
+if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-fedora.txt"; then
+  log "fedora layout: same packages"
+else
+  diff "$TMP/rpm-qa.txt" "$TMP/inv-fedora.txt" >&2 || true; FAIL=1
+fi
+
+# An old BerkeleyDB database is named, not read.
+OLD=$TMP/old
+mkdir -p "$OLD/var/lib/rpm"
+printf '\0\0\0\0\x61\x15\x06\0' >"$OLD/var/lib/rpm/Packages"  # hash db magic
+"$CORONER" packages "rootfs:$OLD" >/dev/null 2>"$TMP/old.err" || true
+if grep -q 'rpm database in BerkeleyDB format (/var/lib/rpm/Packages): not read' "$TMP/old.err"; then
+  log "BerkeleyDB: named, not read"
+else
+  cat "$TMP/old.err" >&2; FAIL=1
+fi
+exit $FAIL
