@@ -216,7 +216,9 @@ void render_history(std::span<const explore::HistoryRow> rows, const explore::Im
       line = fmt::format("{:<5}  {:<12}  {:<8}  {:>5}  {:>7}  {:>7}  {:<8}  ", "-", "-", "-", "",
                          "", "", "");
     }
-    std::string created_by = r.created_by;
+    // `docker import` leaves created_by empty and says "Imported from -" in the comment.
+    std::string created_by =
+        r.created_by.empty() && !r.comment.empty() ? "(" + r.comment + ")" : r.created_by;
     std::replace(created_by.begin(), created_by.end(), '\n', ' ');
     created_by = shown_line(created_by);
     if (width > line.size() + 3 && line.size() + created_by.size() > width) {
