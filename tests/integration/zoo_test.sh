@@ -3,15 +3,19 @@
 # dockerd and really run with `docker run --network none`; `coroner diagnose` of each image's
 # `docker save` must agree with what happened. One row of zoo/cases.tsv per case: the image
 # (zoo/<image>/Dockerfile), the `docker run` overrides (--entrypoint, --user, --workdir, args)
-# and the rule id coroner must name, or "starts". For each case:
-#   1. verdict.starts == (docker run exited 0 and the program printed "zoo: ok")
-#   2. verdict.reason == the expected rule id (null for "starts")
+# and the rule id coroner must name, "starts" (the program prints "zoo: ok" and exits 0) or
+# "runs" (a server: `docker run -d`, still running 2 s later; then removed). For each case:
+#   1. verdict.starts == (docker run exited 0 and the program printed "zoo: ok", or, for "runs",
+#      the container was still running after 2 s)
+#   2. verdict.reason == the expected rule id (null for "starts" and "runs")
 #   3. verdict.predicted_error == docker's stderr, normalised (normalise() below says how)
-#   4. the predicted exit code (text report, "(exit code N)") == docker's, when one is predicted
+#   4. verdict.predicted_exit (JSON) == docker's exit code, and null when it starts; the text
+#      report's "(exit code N)" says the same
 # The programs are compiled here (gcc, gcc -static/-static-pie, musl-gcc, aarch64-linux-gnu-gcc,
 # i686-linux-gnu-gcc) into each build context; nothing binary is committed. Bases: the
-# busybox-static zoo base (lib/fixtures.sh), the cached bookworm minbase tar for the glibc cases
-# and the bullseye one (glibc 2.31) for the version errors.
+# busybox-static zoo base (lib/fixtures.sh), the cached bookworm minbase tar for the glibc cases,
+# the bullseye one (glibc 2.31) for the version errors, and a bookworm minbase with Debian's
+# nginx (mmdebstrap --include=nginx, cached like the others: the builds have no network).
 # Prints a table (PASS/FAIL/XFAIL/XPASS) and the counts; exits 1 on any FAIL or XPASS.
 # Usage: zoo_test.sh CORONER_BINARY [CASE_REGEX]   (root: it starts its own dockerd)
 #   ZOO_KEEP=DIR keeps every case's outputs in DIR.
@@ -99,6 +103,15 @@ if uses_base bullseye; then
   log "docker import $BASE_TAR"
   dk import "$BASE_TAR" coroner-test/bullseye:base >/dev/null
 fi
+if uses_base bookworm-nginx; then
+  # The minbase options plus nginx (and its dependencies, no Recommends): its own cache key.
+  saved_opts=("${CORONER_BASE_OPTS[@]}")
+  CORONER_BASE_OPTS+=(--include=nginx)
+  base_tar
+  CORONER_BASE_OPTS=("${saved_opts[@]}")
+  log "docker import $BASE_TAR"
+  dk import "$BASE_TAR" coroner-test/bookworm-nginx:base >/dev/null
+fi
 mkdir -p "$TMP/save"
 for img in $(printf '%s\n' "${!NEED[@]}" | sort); do
   [ -f "$ZOO/$img/Dockerfile" ] || die "cases.tsv names image $img: no zoo/$img/Dockerfile"
@@ -116,16 +129,35 @@ log "images ready after $((SECONDS - T0)) s; running ${#ROWS[@]} cases"
 # Runs one case: docker run, then coroner diagnose (JSON and text) with the same overrides.
 mkdir -p "$TMP/cases"
 run_case() {
-  local name=$1 img=$2 ep=$3 user=$4 wd=$5 args=$6 d=$TMP/cases/$1
+  local name=$1 img=$2 ep=$3 user=$4 wd=$5 args=$6 expect=$7 d=$TMP/cases/$1
   mkdir -p "$d"
   local -a over=() argv=()
   if [ "$ep" = "''" ]; then over+=(--entrypoint ""); elif [ "$ep" != - ]; then over+=(--entrypoint "$ep"); fi
   [ "$user" != - ] && over+=(--user "$user")
   [ "$wd" != - ] && over+=(--workdir "$wd")
   [ "$args" != - ] && read -r -a argv <<<"$args"
-  local rc=0
-  timeout 60 "$DOCKER" run --rm --network none "${over[@]}" "coroner-test/zoo-$img" "${argv[@]}" \
-    </dev/null >"$d/stdout" 2>"$d/stderr" || rc=$?
+  local rc=0 cid
+  if [ "$expect" = runs ]; then
+    # A server: started detached; "zoo: ok" when it is still running 2 s later. A start error
+    # is printed by `docker run -d` as by `docker run`; an early exit gives its code and logs.
+    cid=$(timeout 60 "$DOCKER" run -d --network none "${over[@]}" "coroner-test/zoo-$img" \
+      "${argv[@]}" </dev/null 2>"$d/stderr") || rc=$?
+    : >"$d/stdout"
+    if [ "$rc" = 0 ] && [ -n "$cid" ]; then
+      sleep 2
+      if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$cid")" = true ]; then
+        echo "zoo: ok (still running after 2 s)" >"$d/stdout"
+      else
+        rc=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$cid")
+        "$DOCKER" logs "$cid" >"$d/stdout" 2>>"$d/stderr" || true
+        [ "$rc" = 0 ] && rc=1 # a server that exits at once did not start either
+      fi
+    fi
+    [ -n "$cid" ] && { "$DOCKER" rm -f "$cid" >/dev/null 2>&1 || true; }
+  else
+    timeout 60 "$DOCKER" run --rm --network none "${over[@]}" "coroner-test/zoo-$img" \
+      "${argv[@]}" </dev/null >"$d/stdout" 2>"$d/stderr" || rc=$?
+  fi
   echo "$rc" >"$d/rc"
   rc=0
   "$CORONER" diagnose "docker-archive:$TMP/save/$img.tar" --format json --fail-on never \
@@ -145,7 +177,7 @@ for row in "${ROWS[@]}"; do
     wait "${PIDS[0]}" || true
     PIDS=("${PIDS[@]:1}")
   fi
-  run_case "$name" "$img" "$ep" "$user" "$wd" "$args" &
+  run_case "$name" "$img" "$ep" "$user" "$wd" "$args" "$expect" &
   PIDS+=($!)
 done
 for pid in "${PIDS[@]}"; do wait "$pid" || true; done
@@ -217,11 +249,18 @@ for line in open(rows_file):
         problems.append("coroner diagnose failed (exit %s): %s %s" % (
             read(d + "/coroner.rc").strip(), e, read(d + "/coroner.err").strip()[:300]))
     m = re.search(r"\(exit code (\d+)\)", read(d + "/coroner.txt").split("\n")[0])
-    predicted_exit = int(m.group(1)) if m else None
+    text_exit = int(m.group(1)) if m else None
     reason = v["reason"] if v else None
     if v is not None:
-        want_reason = None if expect == "starts" else expect
-        if (expect == "starts") != real_starts:
+        if "predicted_exit" not in v:
+            problems.append("the JSON verdict has no predicted_exit")
+        predicted_exit = v.get("predicted_exit")
+        if text_exit != predicted_exit:
+            problems.append("the text report says exit code %s, the JSON %s" % (
+                text_exit, predicted_exit))
+        expect_start = expect in ("starts", "runs")
+        want_reason = None if expect_start else expect
+        if expect_start != real_starts:
             problems.append("the zoo itself is wrong: expected %s but docker %s" % (
                 expect, "started it" if real_starts else "exited %d" % rc))
         if v["starts"] != real_starts:  # (1)
@@ -235,6 +274,8 @@ for line in open(rows_file):
             problems.append("predicted exit %d != docker %d" % (predicted_exit, rc))
         if predicted_exit is None and not v["starts"]:
             problems.append("no predicted exit code for a blocker (docker: %d)" % rc)
+        if predicted_exit is not None and v["starts"]:
+            problems.append("predicted exit %d for a container that starts" % predicted_exit)
     xfail = known.startswith("xfail")
     status = ("XPASS" if xfail else "PASS") if not problems else ("XFAIL" if xfail else "FAIL")
     results.append((name, img, expect, reason or "-", rc, status, problems, real_error,
