@@ -1,7 +1,8 @@
 // `coroner diagnose IMAGE [--entrypoint X] [--user U] [--workdir W] [-e K=V]... [--runtime R]
-// [--format text|json] [--fail-on error|warning|never] [--platform P] [-- ARGS...]`: will the
-// container's main process start, and if not, why. The command parses its own flags (they mirror
-// `docker run`), then runs the pipeline: open → scan → merge → simulate exec → rules → render.
+// [--kernel VERSION] [--cpu LEVEL] [--format text|json] [--fail-on error|warning|never] [--platform
+// P] [-- ARGS...]`: will the container's main process start, and if not, why. The command parses
+// its own flags (they mirror `docker run`), then runs the pipeline: open → scan → merge → simulate
+// exec → rules → render.
 #pragma once
 
 #include <optional>
@@ -19,6 +20,8 @@ struct DiagnoseRequest {
   std::vector<std::string> env;
   std::optional<std::vector<std::string>> args;  // after IMAGE or "--": replace CMD
   std::string runtime = "docker";
+  // The host assumed by kernel-too-old and cpu-isa-level; empty: this machine's.
+  std::string kernel, cpu;
   std::string format = "text";
   std::string fail_on = "error";
   bool all = false;    // --all: add the audit findings (cli/audit.h)

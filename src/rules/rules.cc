@@ -122,9 +122,13 @@ constexpr RuleInfo kRules[] = {
      "HEALTHCHECK runs a program that is not in the image: the container turns unhealthy",
      "install the program (curl, wget) or change the HEALTHCHECK", true, kDockerPodman},
     {"kernel-too-old", Severity::kWarning, Family::kHazard,
-     "the binary's ABI tag needs a newer kernel than the host has", "", false},
+     "glibc <= 2.35 (or a static program linked with it) needs a newer kernel than the host's "
+     "(--kernel), or a library's ABI tag does (ld.so then skips it)",
+     "run on a newer kernel, or use a base image whose glibc supports the host's kernel", true},
     {"cpu-isa-level", Severity::kWarning, Family::kHazard,
-     "the binary needs an x86-64 ISA level (v2/v3/v4) the CPU may not have", "", false},
+     "the program, a library or glibc itself is marked for an x86-64 level (v2/v3/v4) above the "
+     "host CPU's (--cpu): glibc >= 2.33 refuses to start it, elsewhere SIGILL",
+     "run on a CPU with that level, or use a build for the host's level", true},
     // Audit.
     {"secret-file-readable", Severity::kWarning, Family::kAudit,
      "a file holding secrets is readable by others (shadow, credentials, .env), or an ssh key / "
@@ -828,6 +832,7 @@ RuleOutput run_rules(const RuleInput& input) {
   Ctx c{input, created_by_of_layers(input.info), out};
   exec_findings(c);
   file_capabilities(c);
+  check_host(input, c.created_by, out);  // host_rules.h: ld.so's checks, before main
   privileged_port_nonroot(c);
   drops_privileges_nonroot(c);
   refuses_root(c);

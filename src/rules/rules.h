@@ -16,6 +16,7 @@
 #include "linux/exec.h"
 #include "linux/root.h"
 #include "rules/finding.h"
+#include "rules/host_rules.h"
 
 namespace coroner::rules {
 
@@ -44,6 +45,7 @@ struct RuleInput {
   const image::ImageInfo& info;  // config (history, ports, healthcheck), layers, platform
   const linux_::ExecResult& exec;
   Runtime runtime = kDocker;  // where the image will run: decides runtime-dependent verdicts
+  Host host = {};  // the kernel and CPU assumed for kernel-too-old, cpu-isa-level (host_rules.h)
 };
 
 struct RuleOutput {

@@ -125,7 +125,7 @@ TEST(RuleTableTest, ListsEveryDesignRuleOnce) {
   for (const RuleInfo& r : all_rules()) EXPECT_TRUE(ids.insert(r.id).second) << r.id;
   EXPECT_EQ(ids.size(), std::size(design));
   for (const char* d : design) EXPECT_NE(find_rule(d), nullptr) << d;
-  EXPECT_FALSE(find_rule("kernel-too-old")->implemented);
+  EXPECT_TRUE(find_rule("kernel-too-old")->implemented);  // host_rules_test.cc
   EXPECT_TRUE(find_rule("shebang-crlf")->implemented);
 }
 

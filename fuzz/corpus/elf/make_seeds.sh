@@ -48,3 +48,22 @@ aarch64-linux-gnu-gcc $small -Wl,-z,max-page-size=4096 -o "$out/aarch64-dynamic"
 aarch64-linux-gnu-gcc -mbig-endian $small -Wl,-z,max-page-size=4096 $lib -o "$out/aarch64be-libfoo.so" "$tmp/lib.c"
 aarch64-linux-gnu-gcc -mbig-endian $small -Wl,-z,max-page-size=4096 -nostdlib -o "$out/aarch64be-use" "$tmp/use.c" \
   "$out/aarch64be-libfoo.so" -Wl,-dynamic-linker,/lib/ld-linux-aarch64_be.so.1
+# x86-64 static and freestanding: two NT_GNU_ABI_TAG notes (the first is the one glibc reads),
+# an x86-64-v3 ISA marker, and glibc's "FATAL: kernel too old" text (glibc_kernel_check).
+cat >"$tmp/static.c" <<'C'
+const char zoo_fatal[] __attribute__((used)) = "FATAL: kernel too old\n";
+void _start(void) { for (;;) { } }
+C
+cat >"$tmp/abi.s" <<'S'
+	.section .note.ABI-tag,"a",@note
+	.p2align 2
+	.long 4, 16, 1
+	.asciz "GNU"
+	.long 0, 3, 2, 0
+	.p2align 2
+	.long 4, 16, 1
+	.asciz "GNU"
+	.long 0, 9, 0, 0
+	.section .note.GNU-stack,"",@progbits
+S
+gcc $small -static -nostdlib -Wl,-z,x86-64-v3 -o "$out/x86_64-static-notes" "$tmp/static.c" "$tmp/abi.s"
