@@ -7,22 +7,31 @@
 //   scan_layer(plain file, verify=false) vs ReadFile (read(2) from the page cache)
 // verify=true adds the blob and diff_id SHA-256 (~1.2-1.8 GB/s per core with SHA-NI), hashed on
 // a second thread: "CPU" is the scanning thread's time only, "Time" is wall time.
-// The layer: 64 MiB, ~4000 files, 3/4 text-like (compressible), 1/4 random (incompressible).
+// The layer: 64 MiB, ~2700 files, 3/4 text-like (compressible), 1/4 random (incompressible).
+// With CORONER_BENCH_TAR=PATH (a real layer or root tar, e.g. the cached Debian roots in
+// /var/cache/coroner-tests), BM_ReadRealTar and BM_ScanRealTar compare a scan of it with reading
+// it, and BM_RealTarMemory reports the bytes per entry of the LayerIndex and of the merged
+// fs::Tree, and the peak RSS of the process.
 #include <benchmark/benchmark.h>
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/digest.h"
 #include "base/stream.h"
+#include "fs/tree.h"
 #include "scan/layer_index.h"
 #include "testing/layer_builder.h"
 
@@ -182,8 +191,87 @@ void BM_ScanLayer(benchmark::State& state) {
   state.counters["sizeof_Entry"] = sizeof(coroner::scan::Entry);
 }
 
+const char* real_tar() { return std::getenv("CORONER_BENCH_TAR"); }
+
+uint64_t file_size(const char* path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  return static_cast<uint64_t>(f.tellg());
+}
+
+void BM_ReadRealTar(benchmark::State& state) {
+  if (!real_tar()) return state.SkipWithError("CORONER_BENCH_TAR is not set");
+  std::unique_ptr<std::byte[]> buf(new std::byte[kChunk]);
+  for (auto _ : state) {
+    auto stream = coroner::open_file_stream(real_tar());
+    while (stream->read({buf.get(), kChunk}) > 0) benchmark::DoNotOptimize(buf.get());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(file_size(real_tar())));
+}
+
+void BM_ScanRealTar(benchmark::State& state) {
+  if (!real_tar()) return state.SkipWithError("CORONER_BENCH_TAR is not set");
+  coroner::scan::ScanOptions options;
+  options.verify = false;
+  options.tar_fast_path = state.range(0) != 0;
+  size_t entries = 0;
+  for (auto _ : state) {
+    auto stream = coroner::open_file_stream(real_tar());
+    coroner::scan::LayerIndex index = coroner::scan::scan_layer(*stream, {}, 0, options);
+    entries = index.entries.size();
+    benchmark::DoNotOptimize(index.entries.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(file_size(real_tar())));
+  state.counters["entries"] = static_cast<double>(entries);
+}
+
+// Heap bytes of a LayerIndex: entries, facts (and what they own), arena, captured files, notes.
+size_t index_bytes(const coroner::scan::LayerIndex& l) {
+  size_t b = l.entries.capacity() * sizeof(coroner::scan::Entry) + l.arena.allocated_bytes() +
+             l.facts.capacity() * sizeof(coroner::scan::Facts);
+  for (const coroner::scan::Facts& f : l.facts) {
+    b += f.first_line.capacity() + f.elf_error.capacity();
+    for (const auto& [k, v] : f.xattrs) b += k.capacity() + v.capacity();
+  }
+  for (const auto& [k, v] : l.captured) b += k.capacity() + v.capacity() + 64;
+  for (const std::string& n : l.notes) b += n.capacity();
+  return b;
+}
+
+// One scan and merge of the real tar: bytes per entry of the index, of the tree, and peak RSS
+// (of the whole benchmark process, so run it alone: --benchmark_filter=RealTarMemory).
+void BM_RealTarMemory(benchmark::State& state) {
+  if (!real_tar()) return state.SkipWithError("CORONER_BENCH_TAR is not set");
+  coroner::scan::ScanOptions options;
+  options.verify = false;
+  size_t entries = 0, ib = 0, tb = 0, largest = 0;
+  for (auto _ : state) {
+    auto stream = coroner::open_file_stream(real_tar());
+    std::vector<coroner::scan::LayerIndex> layers;
+    layers.push_back(coroner::scan::scan_layer(*stream, {}, 0, options));
+    coroner::fs::Tree tree = coroner::fs::Tree::build(layers);
+    entries = layers[0].entries.size();
+    ib = index_bytes(layers[0]);
+    tb = tree.memory_bytes();
+    for (const coroner::scan::Entry& e : layers[0].entries)
+      largest = std::max<size_t>(largest, e.size);
+    benchmark::DoNotOptimize(tree);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double n = static_cast<double>(entries);
+  state.counters["entries"] = n;
+  state.counters["index_B_per_entry"] = static_cast<double>(ib) / n;
+  state.counters["tree_B_per_entry"] = static_cast<double>(tb) / n;
+  state.counters["total_B_per_entry"] = static_cast<double>(ib + tb) / n;
+  state.counters["largest_file_MiB"] = static_cast<double>(largest) / (1 << 20);
+  state.counters["peak_rss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024;
+}
+
 }  // namespace
 
+BENCHMARK(BM_ReadRealTar)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScanRealTar)->Arg(1)->Arg(0)->ArgName("fast")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RealTarMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ReadFile)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ScanLayerFile)->Arg(0)->Arg(1)->ArgName("verify")->Unit(benchmark::kMillisecond);

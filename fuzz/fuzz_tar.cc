@@ -9,6 +9,7 @@
 //   build/tar_seeds /tmp/tar-corpus && build/fuzz_tar -dict=fuzz/tar.dict /tmp/tar-corpus
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -47,10 +48,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_elf = 1 << 20;
   options.capture = [](std::string_view path, uint64_t) { return path.size() % 3 == 0; };
   OneBlobSource source(bytes);
+  using coroner::scan::Entry;
+  std::optional<coroner::scan::LayerIndex> lib;
+  try {
+    coroner::scan::ScanOptions lib_options = options;
+    lib_options.tar_fast_path = false;
+    auto stream = source.open_layer(0);
+    lib = coroner::scan::scan_layer(*stream, source.info().layers[0], 0, lib_options);
+  } catch (const coroner::Error&) {
+  }
   try {
     auto stream = source.open_layer(0);
     coroner::scan::LayerIndex layer =
         coroner::scan::scan_layer(*stream, source.info().layers[0], 0, options);
+    if (!lib || lib->entries.size() != layer.entries.size()) __builtin_trap();
+    for (size_t i = 0; i < layer.entries.size(); ++i) {
+      const Entry &a = layer.entries[i], &b = lib->entries[i];
+      if (a.path != b.path || a.link != b.link || a.uname != b.uname || a.gname != b.gname ||
+          a.size != b.size || a.data_offset != b.data_offset || a.mtime != b.mtime ||
+          a.uid != b.uid || a.gid != b.gid || a.mode != b.mode || a.type != b.type ||
+          a.whiteout != b.whiteout || a.kind != b.kind ||
+          (a.facts == Entry::kNoFacts) != (b.facts == Entry::kNoFacts)) {
+        __builtin_trap();  // the fast path disagrees with libarchive
+      }
+      if (a.facts != Entry::kNoFacts &&
+          (layer.facts[a.facts].xattrs != lib->facts[b.facts].xattrs ||
+           layer.facts[a.facts].dev_major != lib->facts[b.facts].dev_major ||
+           layer.facts[a.facts].dev_minor != lib->facts[b.facts].dev_minor)) {
+        __builtin_trap();
+      }
+    }
+    lib.reset();
     int reads = 0;
     for (const coroner::scan::Entry& e : layer.entries) {
       if (e.type != coroner::scan::FileType::kRegular ||
@@ -63,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (got != e.size) __builtin_trap();  // read_entry disagrees with the scan
     }
   } catch (const coroner::Error&) {
+    if (lib) __builtin_trap();  // libarchive alone read what the fast path refused
   }
   return 0;
 }

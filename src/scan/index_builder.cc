@@ -1,6 +1,9 @@
 #include "scan/index_builder.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 #include "base/bytes.h"
 #include "base/error.h"
@@ -110,20 +113,53 @@ bool IndexBuilder::wants_whole(Entry& e, std::span<const std::byte> head) {
   return capture_ || parse_elf_;
 }
 
-void IndexBuilder::use_content(Entry& e, std::span<const std::byte> head,
-                               const std::string* whole) {
-  if (whole) head = as_bytes(*whole);
-  if (e.kind == ContentKind::kScript) facts_of(e).first_line = std::string(first_line(head));
+void IndexBuilder::use_content(Entry& e, std::span<const std::byte> content, bool whole) {
+  if (e.kind == ContentKind::kScript) facts_of(e).first_line = std::string(first_line(content));
   if (parse_elf_ && whole) {
     Facts& f = facts_of(e);
     // The per-file catch boundary: a corrupt ELF is a fact (elf-corrupt), not a failed scan.
     try {
-      f.elf = elf::parse(head);
+      f.elf = elf::parse(content);
     } catch (const Error& err) {
       f.elf_error = err.what();
     }
   }
-  if (capture_ && whole) out_.captured[std::string(e.path)] = *whole;
+  if (capture_ && whole) out_.captured[std::string(e.path)] = std::string(as_chars(content));
+}
+
+std::byte* WholeBuffer::get(size_t n) {
+  if (n <= size_) return p_;
+  // Geometric growth: each new buffer is fresh pages that fault in and are zeroed by the
+  // kernel, so growing file by file would cost that many times the largest file.
+  constexpr size_t kHuge = 2 << 20;
+  size_t size = std::max({n, size_ * 2, size_t{1} << 20});
+  release();  // before the new one: never both at once
+  if (size >= kHuge) {
+    size = (size + kHuge - 1) / kHuge * kHuge;
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it is plain pages
+#endif
+    p_ = static_cast<std::byte*>(p);
+    mapped_ = true;
+  } else {
+    p_ = new std::byte[size];
+    mapped_ = false;
+  }
+  size_ = size;
+  return p_;
+}
+
+void WholeBuffer::release() {
+  if (!p_) return;
+  if (mapped_) {
+    ::munmap(p_, size_);
+  } else {
+    delete[] p_;
+  }
+  p_ = nullptr;
+  size_ = 0;
 }
 
 void IndexBuilder::end_scanner(int64_t i) {
@@ -135,6 +171,9 @@ void IndexBuilder::end_scanner(int64_t i) {
 }
 
 void IndexBuilder::finish() {
+  // The buffers of whole contents are not needed once the layer is read.
+  whole_.release();
+  std::string().swap(buf_);
   // Vector growth leaves up to half of the capacity unused; one copy at the end returns it.
   out_.entries.shrink_to_fit();
   out_.facts.shrink_to_fit();

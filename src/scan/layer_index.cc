@@ -1,8 +1,5 @@
 #include "scan/layer_index.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -43,82 +40,24 @@ std::string_view StringArena::add(std::string_view s) {
 
 namespace {
 
-FileType file_type(archive_entry* e) {
-  if (archive_entry_hardlink(e) != nullptr) return FileType::kHardlink;
-  switch (archive_entry_filetype(e)) {
-    case AE_IFDIR:
-      return FileType::kDirectory;
-    case AE_IFLNK:
-      return FileType::kSymlink;
-    case AE_IFCHR:
-      return FileType::kCharDevice;
-    case AE_IFBLK:
-      return FileType::kBlockDevice;
-    case AE_IFIFO:
-      return FileType::kFifo;
-    case AE_IFSOCK:
-      return FileType::kSocket;
-    default:
-      return FileType::kRegular;  // libarchive maps unknown typeflags to regular files
-  }
-}
-
-std::string_view or_empty(const char* s) { return s ? std::string_view(s) : std::string_view(); }
-
-// Fills `raw` from a libarchive header.
-void read_header(archive_entry* e, const TarReader& tar, RawEntry& raw) {
-  const char* name = archive_entry_pathname(e);
-  if (!name) throw Error("entry without a name at offset " + std::to_string(tar.header_offset()));
-  raw.name = name;
-  raw.type = file_type(e);
-  raw.link = raw.type == FileType::kHardlink  ? or_empty(archive_entry_hardlink(e))
-             : raw.type == FileType::kSymlink ? or_empty(archive_entry_symlink(e))
-                                              : std::string_view();
-  raw.uname = or_empty(archive_entry_uname(e));
-  raw.gname = or_empty(archive_entry_gname(e));
-  raw.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
-  raw.data_offset = tar.data_offset();
-  raw.mtime = archive_entry_mtime(e);
-  raw.uid = static_cast<uint32_t>(archive_entry_uid(e));
-  raw.gid = static_cast<uint32_t>(archive_entry_gid(e));
-  raw.mode = static_cast<uint32_t>(archive_entry_mode(e));
-  raw.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
-  raw.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(e));
-  raw.xattrs.clear();
-  if (archive_entry_xattr_reset(e) == 0) return;
-  const char* xname;
-  const void* value;
-  size_t size;
-  while (archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK) {
-    std::string v(static_cast<const char*>(value), size);
-    // libarchive reports an xattr twice when both SCHILY.xattr and LIBARCHIVE.xattr records
-    // carry it: keep one per name, the later.
-    auto same = [&](const auto& kv) { return kv.first == xname; };
-    auto it = std::find_if(raw.xattrs.begin(), raw.xattrs.end(), same);
-    if (it != raw.xattrs.end()) {
-      it->second = std::move(v);
-    } else {
-      raw.xattrs.emplace_back(xname, std::move(v));
-    }
-  }
-}
-
-void scan_tar(LayerStream& stream, IndexBuilder& builder, const std::function<void()>& tick) {
+void scan_tar(LayerStream& stream, IndexBuilder& builder, const ScanOptions& options,
+              const std::function<void()>& tick) {
   // An empty stream is an empty layer (Go's archive/tar reads it so); libarchive would call it
   // an unrecognised format.
   if (stream.at_end()) return;
-  TarReader tar(stream);
+  TarScanner tar(stream, options.tar_fast_path);
   RawEntry raw;
-  while (archive_entry* e = tar.next()) {
-    read_header(e, tar, raw);
+  while (tar.next(raw)) {
     for (const std::string& w : tar.warnings()) builder.note(escape(raw.name) + ": " + w);
-    if (archive_entry_sparse_count(e) > 0) {
+    if (tar.sparse()) {
       builder.note(escape(raw.name) + ": sparse file: its content is not read (unsupported)");
       builder.add(raw);
       continue;
     }
     int64_t i = builder.add(raw);
-    builder.sniff(i, [&] { return tar.read_block(); });
+    builder.sniff(
+        i, [&] { return tar.read_block(); },
+        [&](std::span<std::byte> rest) { tar.read_rest_into(rest); });
     tick();
   }
 }
@@ -166,7 +105,7 @@ LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t i
       last = now;
       options.progress(index, stream.compressed_bytes());
     };
-    scan_tar(stream, builder, tick);
+    scan_tar(stream, builder, options, tick);
     // The digests cover the whole blob, also what follows the end-of-archive marker.
     stream.drain();
     builder.finish();

@@ -3,7 +3,8 @@
 // binary, captured small files the diagnosis needs), never the content itself. Layers are
 // scanned in parallel; fs/ merges the indexes. Commands that need whole content re-read one
 // entry with read_entry(). The pass: blob -> LayerStream (compression sniffed, ISA-L / libzstd,
-// digests on a second thread) -> TarReader (libarchive, tar only) -> IndexBuilder (sniff.h).
+// digests on a second thread) -> TarScanner (ustar/pax/GNU fast path, libarchive for the rest) ->
+// IndexBuilder (sniff.h).
 #pragma once
 
 #include <cstdint>
@@ -152,6 +153,9 @@ struct ScanOptions {
   // Content scanning in the same pass (the audit's secrets): called once per layer scan. Unset:
   // no scanner, and the scan reads no more content than it would anyway.
   std::function<std::unique_ptr<ContentScanner>()> content_scanner;
+  // Parse common tar headers with the hand-written fast path (tar_reader.h); false: libarchive
+  // for every header (tests and the fuzzer compare the two).
+  bool tar_fast_path = true;
 };
 
 // "layer 3 (sha256:1a2b3c4d5e6f…)": how messages name a layer (the index, bottom is 0, and the

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "base/bytes.h"
@@ -564,6 +566,236 @@ TEST(ScanImageTest, AnErrorNamesItsLayer) {
     EXPECT_EQ(std::string(e.what()).find("layer 1 (sha256:eeeeeeeeeeee…): digest mismatch"), 0u)
         << e.what();
   }
+}
+
+// --- the tar fast path (tar_reader.h) against libarchive alone ---------------------------------
+
+std::string pad512(std::string s) {
+  s.resize((s.size() + 511) / 512 * 512, '\0');
+  return s;
+}
+
+// Recomputes the checksum of a 512-byte header after a test changed a field.
+std::string reseal(std::string h) {
+  h.replace(148, 8, 8, ' ');
+  unsigned sum = 0;
+  for (char c : h) sum += static_cast<unsigned char>(c);
+  char field[8];
+  std::snprintf(field, sizeof field, "%06o", sum);
+  h.replace(148, 7, field, 7);  // six digits and the NUL; the space at 155 stays
+  return h;
+}
+
+std::string gnu_magic(std::string h) {
+  h.replace(257, 8, "ustar  \0", 8);
+  return reseal(std::move(h));
+}
+
+std::string pax(std::string_view key, std::string_view value) {
+  std::string rec = " " + std::string(key) + "=" + std::string(value) + "\n";
+  size_t len = rec.size() + 1;
+  while (std::to_string(len).size() + rec.size() != len) ++len;
+  return std::to_string(len) + rec;
+}
+
+std::string pax_header(const std::string& records) {
+  return coroner::testing::ustar_header("PaxHeaders/x", 'x', records.size()) + pad512(records);
+}
+
+std::string end_marker() { return std::string(1024, '\0'); }
+
+// Scans `blob` with the fast path and with libarchive alone and expects the same index (or the
+// same kind of error).
+#define expect_same_as_libarchive(blob) \
+  do {                                  \
+    SCOPED_TRACE("case");               \
+    same_as_libarchive(blob);           \
+  } while (0)
+
+void same_as_libarchive(const std::string& blob) {
+  ScanOptions fast, lib;
+  lib.tar_fast_path = false;
+  std::string fast_error, lib_error;
+  LayerIndex a, b;
+  try {
+    a = scan(blob, fast);
+  } catch (const Error& e) {
+    fast_error = e.what();
+  }
+  try {
+    b = scan(blob, lib);
+  } catch (const Error& e) {
+    lib_error = e.what();
+  }
+  ASSERT_EQ(fast_error.empty(), lib_error.empty()) << fast_error << " / " << lib_error;
+  if (!fast_error.empty()) return;
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    const Entry &x = a.entries[i], &y = b.entries[i];
+    SCOPED_TRACE(std::string(y.path));
+    EXPECT_EQ(x.path, y.path);
+    EXPECT_EQ(x.link, y.link);
+    EXPECT_EQ(x.uname, y.uname);
+    EXPECT_EQ(x.gname, y.gname);
+    EXPECT_EQ(x.size, y.size);
+    EXPECT_EQ(x.data_offset, y.data_offset);
+    EXPECT_EQ(x.mtime, y.mtime);
+    EXPECT_EQ(x.uid, y.uid);
+    EXPECT_EQ(x.gid, y.gid);
+    EXPECT_EQ(x.mode, y.mode);
+    EXPECT_EQ(x.type, y.type);
+    EXPECT_EQ(x.whiteout, y.whiteout);
+    EXPECT_EQ(x.kind, y.kind);
+    ASSERT_EQ(x.facts == Entry::kNoFacts, y.facts == Entry::kNoFacts);
+    if (x.facts != Entry::kNoFacts) {
+      EXPECT_EQ(a.facts[x.facts].xattrs, b.facts[y.facts].xattrs);
+      EXPECT_EQ(a.facts[x.facts].dev_major, b.facts[y.facts].dev_major);
+      EXPECT_EQ(a.facts[x.facts].dev_minor, b.facts[y.facts].dev_minor);
+      EXPECT_EQ(a.facts[x.facts].first_line, b.facts[y.facts].first_line);
+    }
+  }
+  EXPECT_EQ(a.notes, b.notes);
+}
+
+TEST(TarFastPathTest, AgreesWithLibarchiveOnBuilderLayers) {
+  std::string cap("\x01\x00\x00\x02\x00\x04\x00\x00", 8);
+  expect_same_as_libarchive(LayerBuilder()
+                                .dir("etc", 0755)
+                                .file("etc/shadow", "root:*:1::::::\n", 0640, 0, 42)
+                                .uname("root")
+                                .gname("shadow")
+                                .mtime(123456789)
+                                .dir("tmp", 01777)
+                                .file("usr/bin/passwd", "x", 04755)
+                                .xattr("security.capability", cap)
+                                .symlink("bin/sh", "/bin/busybox")
+                                .hardlink("etc/shadow-", "./etc/shadow")
+                                .char_device("dev/null", 1, 3)
+                                .block_device("dev/sda", 8, 16)
+                                .fifo("run/initctl", 0600)
+                                .file(std::string(120, 'd') + "/" + std::string(130, 'f'), "x")
+                                .symlink("s", std::string(200, 't'))
+                                .file("caf\xc3\xa9", "#!/bin/sh\r\n")
+                                .owner(3000000, 4000000)
+                                .mtime(-5)
+                                .whiteout("etc/old")
+                                .opaque("var")
+                                .tar());
+}
+
+TEST(TarFastPathTest, AgreesWithLibarchiveOnGnuAndOddHeaders) {
+  using coroner::testing::ustar_header;
+  std::string long_name = std::string(150, 'n') + "/file";
+  std::string long_link = std::string(140, 'l');
+  // GNU 'L' long name and 'K' long link, with GNU magic.
+  std::string gnu = gnu_magic(ustar_header("././@LongLink", 'L', long_name.size() + 1)) +
+                    pad512(long_name + '\0') +
+                    gnu_magic(ustar_header(long_name.substr(0, 100), '0', 3)) + pad512("abc") +
+                    gnu_magic(ustar_header("././@LongLink", 'K', long_link.size() + 1)) +
+                    pad512(long_link + '\0') + gnu_magic(ustar_header("sym", '2', 0, "short"));
+  expect_same_as_libarchive(gnu + end_marker());
+  // ustar prefix field.
+  std::string pre = ustar_header("name", '0', 2);
+  pre.replace(345, 11, "some/prefix");
+  expect_same_as_libarchive(reseal(pre) + pad512("hi") + end_marker());
+  // Base-256 size and uid.
+  std::string b256 = ustar_header("big", '0', 0);
+  b256.replace(124, 12, 12, '\0');
+  b256[124] = static_cast<char>(0x80);
+  b256[135] = 5;
+  b256.replace(108, 8, 8, '\0');
+  b256[108] = static_cast<char>(0x80);
+  b256[113] = 1;
+  expect_same_as_libarchive(reseal(b256) + pad512("12345") + end_marker());
+  // Pax overrides, both xattr record forms, fractional and negative mtimes.
+  std::string recs = pax("size", "4") + pax("uid", "70000") + pax("gid", "80000") +
+                     pax("uname", "someone") + pax("gname", "group") + pax("mtime", "-12.75") +
+                     pax("SCHILY.xattr.user.a", std::string("v\0\n1", 4)) +
+                     pax("LIBARCHIVE.xattr.user.b%3Dx", "aGVsbG8=") +
+                     pax("LIBARCHIVE.xattr.user.a", "d29ybGQ") + pax("atime", "1.5") +
+                     pax("comment", "ignored");
+  expect_same_as_libarchive(pax_header(recs) + ustar_header("p", '0', 0) + pad512("data") +
+                            pax_header(pax("mtime", "1700000000.123456789")) +
+                            ustar_header("q", '5', 0) + end_marker());
+  // A global header hands the rest to libarchive mid-stream: later offsets must still be right.
+  std::string g = ustar_header("pax_global_header", 'g', 20) + pad512(pax("comment", "abcdefg"));
+  expect_same_as_libarchive(ustar_header("a", '0', 1) + pad512("1") + g +
+                            ustar_header("b", '0', 2) + pad512("22") + end_marker());
+  // A symlink with content, a dir with a size, an unknown type, a bad checksum, malformed pax:
+  // all libarchive's.
+  expect_same_as_libarchive(ustar_header("l", '2', 3, "t") + pad512("xyz") + end_marker());
+  expect_same_as_libarchive(ustar_header("d", '5', 3) + pad512("xyz") + end_marker());
+  expect_same_as_libarchive(ustar_header("u", 'Z', 3) + pad512("xyz") + end_marker());
+  std::string bad = ustar_header("c", '0', 1);
+  bad[0] = 'C';
+  expect_same_as_libarchive(ustar_header("a", '0', 1) + pad512("1") + bad + pad512("1") +
+                            end_marker());
+  expect_same_as_libarchive(pax_header("5 a=\n7 b=cd") + ustar_header("p", '0', 0) + end_marker());
+  expect_same_as_libarchive(ustar_header("f/", '0', 0) + ustar_header("f2", '0', 0));
+  // Junk in a number field of a regular file (found by fuzz_tar): libarchive's format bid
+  // refuses it as the first header, its tar reader takes it later in the stream.
+  std::string junk = ustar_header("j", '0', 0);
+  junk.replace(329, 8,
+               std::string("000 00\0"
+                           "0",
+                           8));
+  expect_same_as_libarchive(reseal(junk) + end_marker());
+  expect_same_as_libarchive(ustar_header("a", '0', 1) + pad512("1") + reseal(junk) + end_marker());
+  // Truncated in a header, in content, in padding; no end marker at all.
+  std::string t = ustar_header("a", '0', 700) + pad512(std::string(700, 'a'));
+  expect_same_as_libarchive(t.substr(0, 300));
+  expect_same_as_libarchive(t.substr(0, 800));
+  expect_same_as_libarchive(t.substr(0, 1100));
+  expect_same_as_libarchive(t);
+}
+
+TEST(TarFastPathTest, AgreesWithLibarchiveAcrossChunkBoundaries) {
+  // Entries sized so that headers, pax data and content straddle the stream's 1 MiB chunks at
+  // many different offsets.
+  LayerBuilder b;
+  for (int i = 0; i < 40; ++i) {
+    size_t size = (1u << 20) / 3 + static_cast<size_t>(i) * 97;
+    b.file(std::string(110 + static_cast<size_t>(i), 'p') + std::to_string(i),
+           std::string(size, 'x'))
+        .xattr("user.i", std::to_string(i));
+  }
+  std::string tar = b.tar();
+  expect_same_as_libarchive(tar);
+  expect_same_as_libarchive(coroner::testing::gzip(tar));
+}
+
+TEST(TarFastPathTest, WholeContentsReadStraightFromTheBlobAreExact) {
+  // Big captured files take LayerStream::read_direct on plain layers and the block path on
+  // gzip and with libarchive: the same bytes, and digests that still cover every byte.
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 7 % 26);
+  std::string big2 = big.substr(1000, (1 << 20) + 333);
+  std::string tar = LayerBuilder()
+                        .file("small", "s")
+                        .file("big", big)
+                        .file("x", std::string(700000, 'x'))
+                        .file("big2", big2)
+                        .file("after", "tail\n")
+                        .tar();
+  ScanOptions o;
+  o.capture = [](std::string_view path, uint64_t) { return path.starts_with("big"); };
+  for (int mode = 0; mode < 3; ++mode) {
+    SCOPED_TRACE(mode);
+    ScanOptions m = o;
+    m.tar_fast_path = mode != 2;
+    std::string blob = mode == 1 ? coroner::testing::gzip(tar) : tar;
+    LayerIndex l = scan(blob, m);
+    EXPECT_EQ(l.diff_id, sha256_digest(as_bytes(tar)));
+    ASSERT_EQ(l.captured.count("big"), 1u);
+    EXPECT_TRUE(l.captured.at("big") == big);
+    ASSERT_EQ(l.captured.count("big2"), 1u);
+    EXPECT_TRUE(l.captured.at("big2") == big2);
+    ASSERT_NE(find(l, "after"), nullptr);
+    EXPECT_EQ(tar.substr(find(l, "after")->data_offset, 5), "tail\n");
+  }
+  // Truncated inside a big captured file: an error naming the layer.
+  std::string msg = error_of(tar.substr(0, 2 << 20), o);
+  EXPECT_EQ(msg.find("layer 3: tar: "), 0u) << msg;
 }
 
 TEST(EntryTest, StaysSmall) {

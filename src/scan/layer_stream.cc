@@ -3,6 +3,7 @@
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -377,6 +378,38 @@ bool LayerStream::skip(uint64_t n) {
 void LayerStream::drain() {
   while (!next().empty()) {
   }
+}
+
+bool LayerStream::can_read_direct() const {
+  return s_->compression == image::Compression::kNone && s_->pending.empty();
+}
+
+size_t LayerStream::read_direct(std::span<std::byte> dst) {
+  CORONER_CHECK(can_read_direct());
+  State& s = *s_;
+  size_t total = 0;
+  while (total < dst.size() && !s.in.eof) {
+    // Pieces of kChunk: the hasher starts on the first while the next ones are read.
+    std::span<std::byte> piece = dst.subspan(total, std::min(dst.size() - total, kChunk));
+    size_t n = s.in.blob.read(piece);
+    if (n == 0) {
+      s.in.eof = true;
+      break;
+    }
+    if (s.in.sha) s.pipe->push(*s.in.sha, piece.first(n));
+    s.in.bytes += n;
+    s.uncompressed += n;
+    total += n;
+    if (s.uncompressed > s.max_uncompressed) {
+      throw Error("uncompressed size passes the limit of " + std::to_string(s.max_uncompressed) +
+                  " bytes (a compression bomb?)");
+    }
+  }
+  return total;
+}
+
+void LayerStream::sync() {
+  if (s_->pipe) s_->pipe->wait_all();
 }
 
 std::string LayerStream::blob_digest() {

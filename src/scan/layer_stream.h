@@ -41,6 +41,16 @@ class LayerStream {
   // end-of-archive marker).
   void drain();
 
+  // Direct reads, for big contents the scan keeps whole (ELF files): the bytes go from the blob
+  // straight into the caller's buffer, without the copy out of a chunk. Only for uncompressed
+  // streams, and only once the last chunk next() returned is used up (nothing pending).
+  bool can_read_direct() const;
+  // Reads up to dst.size() bytes into `dst` (digested and counted like next()); 0 at the end.
+  // Requires: can_read_direct(); `dst` stays unchanged until sync() returns.
+  size_t read_direct(std::span<std::byte> dst);
+  // Waits until the digests have seen every byte read so far.
+  void sync();
+
   uint64_t compressed_bytes() const;
   uint64_t uncompressed_bytes() const;
   // "sha256:…" of the blob and of the uncompressed stream. Requires: the stream was read to the

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <immintrin.h>
 #endif
 
 #include "base/bytes.h"
@@ -24,7 +24,7 @@ void normalize_path(std::string_view name, std::string& out) {
     if (!out.empty()) out += '/';
     out += part;
   }
-  if (out.empty()) out = ".";
+  if (out.empty()) out.push_back('.');
 }
 
 WhiteoutName classify_whiteout(std::string_view path) {
@@ -43,35 +43,70 @@ WhiteoutName classify_whiteout(std::string_view path) {
 
 namespace {
 
-// Validates UTF-8 (and, when `reject_nul`, the absence of NUL bytes) in one pass. The fast path
-// checks 64 bytes at a time with SSE2 (32 with SWAR elsewhere, "haszero" of Hacker's Delight
-// 6-1) for any high bit or zero byte, so ASCII text costs well under a cycle per byte; the head of
-// every regular file goes through here, so it is on the scan's hot path.
+// The length of the longest prefix of whole 64-byte blocks of `p` with no high bit set (and, when
+// `reject_nul`, no zero byte): ASCII text costs well under a cycle per byte here. The head of
+// every regular file goes through it, so it is on the scan's hot path: AVX2 where the CPU has it
+// (checked once at run time), else SSE2 (baseline on x86-64), else nothing.
+using CleanPrefix = size_t (*)(const unsigned char* p, size_t n, bool reject_nul);
+
+#if defined(__x86_64__) && defined(__SSE2__)
+// A zero byte compares equal to zero: OR-ing that 0xff mask in sets a high bit, so one movemask
+// catches both.
+size_t clean_prefix_sse2(const unsigned char* p, size_t n, bool reject_nul) {
+  const __m128i zero = _mm_setzero_si128();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    auto load = [&](size_t k) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + k));
+    };
+    __m128i a = load(0), b = load(16), c = load(32), d = load(48);
+    __m128i bad = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
+    if (reject_nul) {
+      __m128i m = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+      bad = _mm_or_si128(bad, _mm_cmpeq_epi8(m, zero));
+    }
+    if (_mm_movemask_epi8(bad) != 0) break;
+  }
+  return i;
+}
+
+__attribute__((target("avx2"))) size_t clean_prefix_avx2(const unsigned char* p, size_t n,
+                                                         bool reject_nul) {
+  const __m256i zero = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
+    __m256i bad = _mm256_or_si256(a, b);
+    if (reject_nul) bad = _mm256_or_si256(bad, _mm256_cmpeq_epi8(_mm256_min_epu8(a, b), zero));
+    if (_mm256_movemask_epi8(bad) != 0) break;
+  }
+  return i;
+}
+
+CleanPrefix pick_clean_prefix() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") ? clean_prefix_avx2 : clean_prefix_sse2;
+}
+#else
+size_t clean_prefix_none(const unsigned char*, size_t, bool) { return 0; }
+CleanPrefix pick_clean_prefix() { return clean_prefix_none; }
+#endif
+
+// Validates UTF-8 (and, when `reject_nul`, the absence of NUL bytes) in one pass: clean 64-byte
+// blocks through clean_prefix(), then 32 bytes at a time with SWAR ("haszero" of Hacker's
+// Delight 6-1), then byte by byte through the UTF-8 table.
 bool check_text(std::string_view s, bool truncated, bool reject_nul) {
   constexpr uint64_t kHigh = 0x8080808080808080ull, kLow = 0x0101010101010101ull;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  static const CleanPrefix clean_prefix = pick_clean_prefix();
   size_t n = s.size(), i = 0;
   while (i < n) {
-#if defined(__SSE2__)
-    // 64 bytes per step with SSE2 (baseline on x86-64): any high bit, or any zero byte (the
-    // unsigned minimum of the four vectors is zero somewhere).
     if (i + 64 <= n) {
-      auto load = [&](size_t k) {
-        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + k));
-      };
-      __m128i a = load(0), b = load(16), c = load(32), d = load(48);
-      int high = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d)));
-      int zero = 0;
-      if (reject_nul) {
-        __m128i m = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
-        zero = _mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128()));
-      }
-      if ((high | zero) == 0) {
-        i += 64;
-        continue;
-      }
+      size_t k = clean_prefix(p + i, n - i, reject_nul);
+      i += k;
+      if (k > 0) continue;
     }
-#endif
     if (i + 32 <= n) {
       uint64_t w[4];
       std::memcpy(w, p + i, 32);

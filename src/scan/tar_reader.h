@@ -1,7 +1,11 @@
-// TarReader: an RAII wrapper over libarchive's tar reader, fed from a LayerStream through a read
-// callback (no libarchive filters: the stream is already decompressed). Maps libarchive's status
-// ladder to C++: ARCHIVE_WARN becomes a note, FAILED and FATAL an Error, and an Error thrown by
-// the stream inside the callback crosses libarchive's C frames as a stored exception.
+// Tar headers of a layer stream, in two readers behind one interface (TarScanner):
+// - a hand-written fast path for the common headers (ustar and GNU ustar blocks, pax 'x'
+//   records for the fields we keep, GNU 'L'/'K' long names), reading content in place;
+// - libarchive's tar reader (TarReader) for everything else, and for every malformed or unusual
+//   header: the fast path hands the stream over, from the first header block of that entry on.
+// TarReader maps libarchive's status ladder to C++: ARCHIVE_WARN becomes a note, FAILED and FATAL
+// an Error, and an Error thrown by the stream inside the callback crosses libarchive's C frames
+// as a stored exception.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +13,11 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "scan/index_builder.h"
 #include "scan/layer_stream.h"
 
 struct archive;
@@ -20,8 +27,9 @@ namespace coroner::scan {
 
 class TarReader {
  public:
-  // Requires: `in` outlives this object.
-  explicit TarReader(LayerStream& in);
+  // Reads `prefix` first, then the rest of `in`; offsets are counted from `base` (the offset of
+  // prefix[0] in the uncompressed stream). Requires: `in` outlives this object.
+  explicit TarReader(LayerStream& in, std::string prefix = {}, uint64_t base = 0);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
@@ -49,12 +57,89 @@ class TarReader {
   };
 
   LayerStream& in_;
+  std::string prefix_;
+  bool prefix_given_ = false;
+  uint64_t base_ = 0;
   std::unique_ptr<archive, Free> owner_;  // owns a_ from its creation, also if open fails
   archive* a_;
   std::exception_ptr stream_error_;
   uint64_t data_offset_ = 0;
   uint64_t header_offset_ = 0;
   std::vector<std::string> warnings_;
+};
+
+// The entries of a tar stream as RawEntry values, through the fast path while the headers allow
+// it and through libarchive from the first header that does not (see the top of this file).
+class TarScanner {
+ public:
+  // Requires: `in` outlives this object. `fast` false: libarchive only (tests and fuzzing
+  // compare the two).
+  explicit TarScanner(LayerStream& in, bool fast = true);
+  ~TarScanner();
+  TarScanner(const TarScanner&) = delete;
+  TarScanner& operator=(const TarScanner&) = delete;
+
+  // Reads the next header into `raw` (its views stay valid until the next call); false at the
+  // end-of-archive marker or at the end of the stream on a header boundary. Skips what is left
+  // of the previous entry's content. Throws Error on a corrupt or truncated archive.
+  bool next(RawEntry& raw);
+  // True when the current entry is a sparse file (its content is not read).
+  bool sparse() const { return sparse_; }
+  // The next block of the current entry's content (no copy); empty at its end.
+  std::span<const std::byte> read_block();
+  // Reads the rest of the current entry's content into `dst` (exactly left() bytes), straight
+  // from the blob where the stream allows it (LayerStream::read_direct), else block by block.
+  // Throws Error if the stream ends first.
+  void read_rest_into(std::span<std::byte> dst);
+  // Warnings about the current header (from libarchive), cleared by next().
+  const std::vector<std::string>& warnings() const;
+  // True once libarchive reads the stream (for tests and benchmarks).
+  bool fell_back() const { return lib_ != nullptr; }
+
+ private:
+  enum class Fast { kEntry, kEnd, kFallback };
+
+  Fast fast_next(RawEntry& raw);
+  bool lib_next(RawEntry& raw);
+  void fall_back();
+  // Makes the next chunk current; false at the end of the stream. Keeps the bytes of the
+  // current entry's headers for a hand-over to libarchive.
+  bool next_chunk();
+  // `n` contiguous bytes (a view into the chunk or a copy in `tmp`), or empty if the stream
+  // ends first. Requires: n <= max_ext_ + 512.
+  std::string_view take(size_t n, std::string& tmp);
+  // Skips `n` bytes; false if the stream ends first.
+  bool skip(uint64_t n);
+  bool parse_pax(std::string_view records);
+
+  LayerStream& in_;
+  std::unique_ptr<TarReader> lib_;
+  archive_entry* lib_entry_ = nullptr;
+  bool fast_ = true;
+  bool sparse_ = false;
+
+  // Fast path state.
+  std::span<const std::byte> cur_;  // unread rest of the current chunk
+  const std::byte* chunk_end_ = nullptr;
+  uint64_t pos_ = 0;                 // stream offset of cur_.data()
+  uint64_t left_ = 0;                // content bytes of the current entry not yet read
+  uint64_t pad_ = 0;                 // padding after the content
+  uint64_t entry_start_ = 0;         // stream offset of the current entry's first header block
+  const std::byte* mark_ = nullptr;  // where this entry's headers start in the current chunk
+  std::string kept_;                 // this entry's header bytes from earlier chunks
+  bool in_headers_ = false;
+  std::string hdr_tmp_, ext_tmp_;  // headers and extension data that straddle chunks
+  std::string name_, link_, uname_, gname_;
+  // Pax and GNU extension values for the next entry.
+  std::string pax_path_, pax_link_, pax_uname_, pax_gname_, gnu_name_, gnu_link_;
+  bool has_pax_path_ = false, has_pax_link_ = false, has_pax_uname_ = false, has_pax_gname_ = false,
+       has_gnu_name_ = false, has_gnu_link_ = false;
+  bool has_size_ = false, has_uid_ = false, has_gid_ = false, has_mtime_ = false;
+  bool has_major_ = false, has_minor_ = false;
+  uint64_t pax_size_ = 0, pax_uid_ = 0, pax_gid_ = 0, pax_major_ = 0, pax_minor_ = 0;
+  int64_t pax_mtime_ = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs_;
+  std::vector<std::string> no_warnings_;
 };
 
 }  // namespace coroner::scan
