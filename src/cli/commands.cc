@@ -50,14 +50,18 @@ CommandResult run_help(const Request& r) {
 }
 
 CommandResult run_ls(const Request& r) {
-  auto image = explore::open_image(r.image);
+  explore::ImageRequest ir = r.image;
+  ir.single_pass = true;  // one pass over each layer: no temporary copy of a save stream
+  auto image = explore::open_image(ir);
   auto listings = explore::list(*image, r.path, r.recursive);
   render_ls(listings, r.long_format, r.json, *image);
   return {};
 }
 
 CommandResult run_find(const Request& r) {
-  auto image = explore::open_image(r.image);
+  explore::ImageRequest ir = r.image;
+  ir.single_pass = true;  // one pass over each layer: no temporary copy of a save stream
+  auto image = explore::open_image(ir);
   auto files = explore::find(*image, r.path, r.find);
   render_find(files, r.json);
   return {};
@@ -87,7 +91,9 @@ CommandResult run_grep(const Request& r) {
 }
 
 CommandResult run_layers(const Request& r) {
-  auto image = explore::open_image(r.image);
+  explore::ImageRequest ir = r.image;
+  ir.single_pass = true;  // one pass over each layer: no temporary copy of a save stream
+  auto image = explore::open_image(ir);
   if (r.layer) {
     uint32_t layer = explore::resolve_layer(*image, *r.layer);
     render_changes(explore::layer_change_list(*image, layer), layer, *image, r.json);

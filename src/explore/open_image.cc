@@ -1,6 +1,9 @@
 #include "explore/open_image.h"
 
+#include <algorithm>
+
 #include "base/error.h"
+#include "base/text.h"
 #include "fs/resolve.h"
 #include "image/manifest.h"
 #include "image/ref.h"
@@ -21,6 +24,54 @@ std::optional<std::string_view> captured_file(const fs::Tree& tree,
   auto it = layer.captured.find(n.inode->path);
   if (it == layer.captured.end()) return std::nullopt;
   return it->second;
+}
+
+// A streamed source (docker-daemon: over GET /images/{id}/get): each layer is scanned as it
+// arrives, one after the other, and placed by the sha256 of its uncompressed bytes (the lowest
+// layer with that diff_id not yet filled). A layer that is not in the config, or one missing
+// from the stream, is an error naming it; a layer the image lists twice but the stream holds
+// once is read again.
+std::vector<scan::LayerIndex> scan_streamed(const image::ImageSource& source,
+                                            scan::ScanOptions options) {
+  options.verify = true;  // the diff_id identifies the layer
+  const std::vector<image::LayerDesc>& descs = source.info().layers;
+  std::vector<scan::LayerIndex> out(descs.size());
+  std::vector<bool> filled(descs.size(), false);
+  uint32_t arrival = 0;
+  while (std::optional<image::StreamedLayer> l = source.next_streamed_layer()) {
+    std::string what = "save stream member " + escape(l->member);
+    scan::LayerIndex index = with_context(
+        what, [&] { return scan::scan_layer(*l->blob, image::LayerDesc{}, arrival, options); });
+    size_t i = 0;
+    while (i < descs.size() && (filled[i] || descs[i].diff_id != index.diff_id)) ++i;
+    if (i == descs.size()) {
+      bool listed = std::any_of(descs.begin(), descs.end(), [&](const image::LayerDesc& d) {
+        return d.diff_id == index.diff_id;
+      });
+      throw Error(what + ": its diff_id " + index.diff_id +
+                  (listed ? " comes more often than the image lists it"
+                          : " is not a layer of the image (rootfs.diff_ids)"));
+    }
+    source.streamed_layer_is(l->member, i);
+    index.index = static_cast<uint32_t>(i);
+    index.desc = descs[i];
+    out[i] = std::move(index);
+    filled[i] = true;
+    ++arrival;
+  }
+  for (size_t i = 0; i < descs.size(); ++i) {
+    if (filled[i]) continue;
+    bool twice = false;
+    for (size_t j = 0; j < descs.size(); ++j)
+      twice |= filled[j] && descs[j].diff_id == descs[i].diff_id;
+    if (!twice) {
+      throw Error(scan::layer_context(static_cast<uint32_t>(i), descs[i].diff_id) +
+                  ": missing from the save stream (no member has its diff_id)");
+    }
+    std::unique_ptr<ByteStream> blob = source.open_layer(i);
+    out[i] = scan::scan_layer(*blob, descs[i], static_cast<uint32_t>(i), options);
+  }
+  return out;
 }
 
 }  // namespace
@@ -89,6 +140,7 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
   image::OpenOptions open;
   open.platform = request.platform;
   open.via = request.via;
+  open.single_pass = request.single_pass;
   std::unique_ptr<image::ImageSource> source = image::open_source(ref, open);
   // Scan every layer once, in parallel, keeping the accounts files.
   scan::ScanOptions options;
@@ -105,7 +157,8 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
       request.progress(layer, bytes, source->info().layers);
     };
   }
-  std::vector<scan::LayerIndex> layers = scan::scan_image(*source, options);
+  std::vector<scan::LayerIndex> layers =
+      source->streamed() ? scan_streamed(*source, options) : scan::scan_image(*source, options);
   // Merge.
   return std::make_unique<Image>(std::move(source), std::move(layers));
 }

@@ -23,6 +23,9 @@ struct ImageRequest {
   std::string ref;
   std::string platform;  // "os/arch[/variant]"; empty: the host's
   std::string via;       // docker-daemon: "save" (default) or "export" (image::OpenOptions::via)
+  // The command reads each layer once (image::OpenOptions::single_pass): docker-daemon: then
+  // keeps no temporary copy of the save stream.
+  bool single_pass = false;
   // Files to capture besides the accounts files (diagnose: linux_::capture_paths), and scripts
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;

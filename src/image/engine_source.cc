@@ -1,6 +1,7 @@
 // docker-daemon: and container: over engine.h. The docker-daemon: layers come from
-// GET /images/{id}/get (a docker save tar), spooled to an unlinked temporary file and read by
-// the docker-archive reader; with via "export" from a container that is created (never started)
+// GET /images/{id}/get (a docker save tar), scanned as the stream arrives (SaveStreamSource;
+// spooled to an unlinked temporary file too when the command reads content twice); with via
+// "export" from a container that is created (never started)
 // and exported as one flat tar, teed into a spool file so that later reads (cat, grep) need no
 // second export. That container is removed at the end of the export, when the source is
 // destroyed, or from a SIGINT/SIGTERM/SIGHUP handler that sends the DELETE itself.
@@ -18,13 +19,16 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/error.h"
 #include "base/text.h"
 #include "image/archive_source.h"
 #include "image/blob_store.h"
+#include "image/libarchive_util.h"
 #include "image/manifest.h"
 #include "image/unique_fd.h"
 
@@ -181,18 +185,6 @@ void write_all(int fd, const std::byte* p, size_t n, uint64_t at, const std::str
     p += w;
     at += static_cast<uint64_t>(w);
     n -= static_cast<size_t>(w);
-  }
-}
-
-// Copies a stream into `fd` from offset 0; returns the bytes written.
-uint64_t spool_stream(ByteStream& in, int fd, const std::string& what) {
-  std::vector<std::byte> buf(1 << 20);
-  uint64_t total = 0;
-  for (;;) {
-    size_t n = in.read(buf);
-    if (n == 0) return total;
-    write_all(fd, buf.data(), n, total, what);
-    total += n;
   }
 }
 
@@ -421,22 +413,6 @@ class ContainerGuard {
 
 // --- sources -------------------------------------------------------------------------------
 
-// docker-daemon: through GET /images/{id}/get: the docker-archive reader over the spool file.
-class SavedImageSource : public ImageSource {
- public:
-  SavedImageSource(detail::UniqueFd spool, std::unique_ptr<ImageSource> inner, ImageInfo info)
-      : spool_(std::move(spool)), inner_(std::move(inner)), info_(std::move(info)) {}
-  const ImageInfo& info() const override { return info_; }
-  std::unique_ptr<ByteStream> open_layer(size_t index) const override {
-    return inner_->open_layer(index);
-  }
-
- private:
-  detail::UniqueFd spool_;  // kept open: the store reopens it through /proc/self/fd
-  std::unique_ptr<ImageSource> inner_;
-  ImageInfo info_;
-};
-
 // One flat layer: a container's export, read once and teed into a spool file.
 class ExportSource : public ImageSource {
  public:
@@ -476,36 +452,378 @@ std::string what_of(const Ref& ref) {
   return std::string(transport_name(ref.transport)) + ": " + escape(ref.name, 200);
 }
 
-std::unique_ptr<ImageSource> open_saved(std::unique_ptr<Client> client, const Ref& ref,
-                                        const std::string& id, const json& inspect) {
-  detail::UniqueFd spool(make_spool_file());
-  auto body =
-      client->stream("/images/" + id + "/get", "GET /images/" + engine::short_id(id) + "/get");
-  uint64_t bytes = spool_stream(*body, spool.get(), "docker-daemon");
-  body.reset();
-  Ref archive = ref;
-  archive.transport = Transport::kDockerArchive;
-  archive.selector.clear();  // saved by id: one image, no tags
-  std::string path = "/proc/self/fd/" + std::to_string(spool.get());
-  auto inner = open_docker_archive_store(open_tar_store(path), archive, what_of(ref));
-  ImageInfo info = inner->info();
-  info.ref = ref.text;
-  // The saved config is the image's: its diff_ids must be the inspected RootFS.Layers.
-  std::vector<std::string> layers;
-  if (inspect.contains("RootFS") && inspect["RootFS"].is_object() &&
-      inspect["RootFS"].contains("Layers") && inspect["RootFS"]["Layers"].is_array()) {
-    for (const json& l : inspect["RootFS"]["Layers"]) {
-      if (l.is_string()) layers.push_back(l.get<std::string>());
+// --- docker-daemon: the save stream ---------------------------------------------------------
+
+constexpr size_t kMaxSmallMember = 4 << 20;  // manifest.json, the config, index and manifests
+
+// The members of a docker save tar, in stream order, over an HTTP body (libarchive). With a
+// spool descriptor, every byte read is also written there, for a docker-archive reader later.
+class SaveTarReader {
+ public:
+  struct Member {
+    std::string name;  // normalised ("manifest.json", "<id>/layer.tar", "blobs/sha256/<hex>")
+    bool regular = false;
+    std::string link;  // symlink target, normalised relative to the member's folder
+    uint64_t size = 0;
+  };
+
+  SaveTarReader(std::unique_ptr<ByteStream> body, int spool_fd, std::string what)
+      : body_(std::move(body)),
+        spool_fd_(spool_fd),
+        what_(std::move(what)),
+        ar_(detail::new_tar_reader()),
+        buf_(1 << 20) {
+    if (archive_read_open(ar_.get(), this, nullptr, read_cb, nullptr) != ARCHIVE_OK) fail();
+  }
+
+  // The next member, or nullopt at the end of the archive (what is left of the current
+  // member's data is skipped).
+  std::optional<Member> next() {
+    archive_entry* e = nullptr;
+    int rc = archive_read_next_header(ar_.get(), &e);
+    if (rc == ARCHIVE_EOF) return std::nullopt;
+    if (rc < ARCHIVE_WARN) fail();
+    Member m;
+    const char* name = archive_entry_pathname(e);
+    m.name = detail::normalize_member_name(name ? name : "");
+    m.regular = archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == nullptr;
+    if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e) != nullptr) {
+      std::string target = archive_entry_symlink(e);
+      std::string dir = m.name.substr(0, m.name.rfind('/') + 1);
+      if (dir.size() == m.name.size()) dir.clear();
+      // "../<hex>.tar" from "<id>/layer.tar" (Podman, Docker 25+ compatibility links).
+      while (starts_with(target, "../") && !dir.empty()) {
+        target.erase(0, 3);
+        dir.pop_back();
+        dir = dir.substr(0, dir.rfind('/') + 1);
+      }
+      m.link = detail::normalize_member_name(dir + target);
+    }
+    m.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+    return m;
+  }
+
+  // Data of the current member; 0 at its end.
+  size_t read(std::span<std::byte> out) {
+    if (out.empty()) return 0;
+    la_ssize_t n = archive_read_data(ar_.get(), out.data(), out.size());
+    if (n < 0) fail();
+    return static_cast<size_t>(n);
+  }
+
+  // The whole current member, when it is at most `max` bytes.
+  std::string read_small(const Member& m, size_t max) {
+    if (m.size > max) {
+      throw Error(what_ + ": " + escape(m.name) + ": " + std::to_string(m.size) +
+                  " bytes, more than the " + std::to_string(max) + " expected");
+    }
+    std::string out(static_cast<size_t>(m.size), '\0');
+    size_t got = 0;
+    while (got < out.size()) {
+      size_t n = read(std::as_writable_bytes(std::span(out.data() + got, out.size() - got)));
+      if (n == 0) throw Error(what_ + ": " + escape(m.name) + ": truncated");
+      got += n;
+    }
+    return out;
+  }
+
+  uint64_t bytes() const { return total_; }
+  const std::string& what() const { return what_; }
+
+ private:
+  static la_ssize_t read_cb(archive*, void* user, const void** out) {
+    auto* self = static_cast<SaveTarReader*>(user);
+    try {
+      size_t n = self->body_->read(self->buf_);
+      if (n > 0 && self->spool_fd_ >= 0) {
+        write_all(self->spool_fd_, self->buf_.data(), n, self->total_, self->what_);
+      }
+      self->total_ += n;
+      *out = self->buf_.data();
+      return static_cast<la_ssize_t>(n);
+    } catch (...) {
+      self->error_ = std::current_exception();
+      return -1;
     }
   }
-  if (layers != info.config.diff_ids) {
-    throw Error(what_of(ref) + ": the saved image's layers differ from the inspected image's " +
-                "(was the tag moved meanwhile?)");
+  [[noreturn]] void fail() {
+    if (error_) std::rethrow_exception(error_);
+    throw Error(what_ + ": " + detail::archive_error(ar_.get()));
   }
-  info.notes.push_back("docker-daemon: the image was saved (GET /images/" + engine::short_id(id) +
-                       "/get, " + std::to_string(bytes) +
-                       " bytes) to an unlinked temporary file, then read as a docker-archive");
-  return std::make_unique<SavedImageSource>(std::move(spool), std::move(inner), std::move(info));
+
+  std::unique_ptr<ByteStream> body_;
+  int spool_fd_;
+  std::string what_;
+  detail::ArchiveReader ar_;
+  std::vector<std::byte> buf_;
+  std::exception_ptr error_;
+  uint64_t total_ = 0;
+};
+
+// The data of the reader's current member, after `prefix` (bytes already read from it). With
+// `owned`, the stream owns the reader (a second read that fetched the save again).
+class MemberStream : public ByteStream {
+ public:
+  MemberStream(SaveTarReader& reader, std::string prefix, std::string name,
+               std::unique_ptr<SaveTarReader> owned = nullptr)
+      : reader_(reader),
+        owned_(std::move(owned)),
+        prefix_(std::move(prefix)),
+        name_(std::move(name)) {}
+  size_t read(std::span<std::byte> out) override {
+    if (pos_ < prefix_.size()) {
+      size_t n = std::min(out.size(), prefix_.size() - pos_);
+      std::memcpy(out.data(), prefix_.data() + pos_, n);
+      pos_ += n;
+      return n;
+    }
+    return reader_.read(out);
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  SaveTarReader& reader_;
+  std::unique_ptr<SaveTarReader> owned_;
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::string name_;
+};
+
+bool is_hex_name(std::string_view s) { return detail::is_hex64(s); }
+
+// docker-daemon: GET /images/{id}/get read as it arrives: each layer tar goes to the scan as it
+// comes (legacy "<id>/layer.tar", Podman's "<diff_id>.tar", Docker 25+ "blobs/sha256/<hex>"),
+// in whatever order the daemon writes the members; the scan identifies each by its diff_id.
+// The config blob in the stream replaces the one built from /images/{id}/json and /history (it
+// says exactly which history steps made no layer); manifest.json, when it names the layers,
+// must agree with that identification. With `spool`, the stream is also written to an unlinked
+// temporary file, read afterwards as a docker-archive for second reads; without, a second read
+// fetches the save again and skips to the layer's member.
+class SaveStreamSource : public ImageSource {
+ public:
+  SaveStreamSource(std::unique_ptr<Client> client, std::string id, ImageInfo info, bool spool,
+                   Ref ref)
+      : client_(std::move(client)),
+        id_(std::move(id)),
+        hex_(starts_with(id_, "sha256:") && detail::is_hex64(id_.substr(7)) ? id_.substr(7)
+                                                                            : std::string()),
+        info_(std::move(info)),
+        spool_(spool),
+        ref_(std::move(ref)),
+        member_of_(info_.layers.size()) {}
+
+  const ImageInfo& info() const override { return info_; }
+  bool streamed() const override { return true; }
+
+  std::optional<StreamedLayer> next_streamed_layer() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return next_layer_locked();
+  }
+
+  void streamed_layer_is(const std::string& member, size_t index) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CORONER_CHECK(index < member_of_.size());
+    member_of_[index] = member;
+    LayerDesc& l = info_.layers[index];
+    if (auto it = sizes_.find(member); it != sizes_.end()) l.size = it->second;
+    if (starts_with(member, "blobs/sha256/")) l.digest = "sha256:" + member.substr(13);
+  }
+
+  std::unique_ptr<ByteStream> open_layer(size_t index) const override {
+    std::unique_lock<std::mutex> lock(mu_);
+    CORONER_CHECK(index < info_.layers.size());
+    if (spool_) {
+      while (!finished_) {
+        // Someone reads before the stream was scanned: keep the rest in the spool.
+        if (next_layer_locked()) continue;
+      }
+      return inner_->open_layer(index);
+    }
+    // Fetch the save again and skip to the member that was this layer (or one with the same
+    // diff_id, for an image that lists a layer twice).
+    std::string member = member_of_[index];
+    for (size_t j = 0; member.empty() && j < member_of_.size(); ++j) {
+      if (info_.layers[j].diff_id == info_.layers[index].diff_id) member = member_of_[j];
+    }
+    if (member.empty()) {
+      throw Error(what() + ": layer " + std::to_string(index) +
+                  " was not identified in the save stream");
+    }
+    auto reader = std::make_unique<SaveTarReader>(client_->stream(get_path(), what()), -1, what());
+    lock.unlock();
+    while (auto m = reader->next()) {
+      if (m->name != member || !m->regular) continue;
+      SaveTarReader& r = *reader;
+      return std::make_unique<MemberStream>(r, std::string(), what() + ": " + escape(member),
+                                            std::move(reader));
+    }
+    throw Error(what() + ": " + escape(member) + ": gone from the save stream on a second read");
+  }
+
+ private:
+  std::string get_path() const { return "/images/" + id_ + "/get"; }
+  std::string what() const { return "GET /images/" + engine::short_id(id_) + "/get"; }
+
+  // Requires: mu_ held.
+  std::optional<StreamedLayer> next_layer_locked() const {
+    if (finished_) return std::nullopt;
+    if (!reader_) {
+      if (spool_) spool_fd_ = detail::UniqueFd(make_spool_file());
+      reader_ = std::make_unique<SaveTarReader>(client_->stream(get_path(), what()),
+                                                spool_ ? spool_fd_.get() : -1, what());
+    }
+    while (auto m = reader_->next()) {
+      if (!m->link.empty()) {
+        links_[m->name] = m->link;
+        continue;
+      }
+      if (!m->regular) continue;
+      sizes_[m->name] = m->size;
+      std::string_view name = m->name;
+      if (name == "manifest.json") {
+        manifest_ = reader_->read_small(*m, kMaxSmallMember);
+        continue;
+      }
+      bool config = !hex_.empty() && (name == hex_ + ".json" || name == "blobs/sha256/" + hex_);
+      if (config) {
+        read_config(reader_->read_small(*m, kMaxSmallMember), m->name);
+        continue;
+      }
+      bool legacy_layer = ends_with(name, "/layer.tar") ||
+                          (name.find('/') == std::string_view::npos && ends_with(name, ".tar") &&
+                           is_hex_name(name.substr(0, name.size() - 4)));
+      if (legacy_layer) return layer(*m, std::string());
+      if (!starts_with(name, "blobs/sha256/")) continue;  // VERSION, json, repositories, index
+      std::string digest = "sha256:" + m->name.substr(13);
+      bool listed = std::any_of(info_.layers.begin(), info_.layers.end(),
+                                [&](const LayerDesc& l) { return l.diff_id == digest; });
+      if (listed || m->size > kMaxSmallMember) return layer(*m, std::string());
+      // A small blob: a manifest or an index (JSON), or a small compressed layer.
+      std::string bytes = reader_->read_small(*m, kMaxSmallMember);
+      json j = json::parse(bytes, nullptr, false);
+      if (j.is_object()) continue;
+      return layer(*m, std::move(bytes));
+    }
+    finish();
+    return std::nullopt;
+  }
+
+  StreamedLayer layer(const SaveTarReader::Member& m, std::string prefix) const {
+    StreamedLayer l;
+    l.member = m.name;
+    l.blob =
+        std::make_unique<MemberStream>(*reader_, std::move(prefix), what() + ": " + escape(m.name));
+    return l;
+  }
+
+  void read_config(const std::string& bytes, const std::string& member) const {
+    verify_digest(bytes, id_, member);
+    ImageConfig c = parse_image_config(bytes, member);
+    if (c.diff_ids != info_.config.diff_ids) {
+      throw Error(what() + ": " + escape(member) + ": its rootfs.diff_ids differ from the " +
+                  "inspected image's (was the tag moved meanwhile?)");
+    }
+    config_ = std::move(c);
+  }
+
+  // Requires: mu_ held. The stream ended: check manifest.json, take the config, open the spool.
+  void finish() const {
+    finished_ = true;
+    uint64_t bytes = reader_ ? reader_->bytes() : 0;
+    reader_.reset();
+    std::string w = what();
+    if (config_) {
+      // The saved config says which steps made layers: no guess from the Engine's history.
+      std::erase_if(info_.notes, [](const std::string& n) { return starts_with(n, "history:"); });
+      info_.config = std::move(*config_);
+      config_.reset();
+    } else {
+      info_.notes.push_back(w + ": no config blob in the stream: the history comes from " +
+                            "/images/{id}/history");
+    }
+    if (!manifest_.empty()) check_manifest();
+    if (spool_) {
+      Ref archive = ref_;
+      archive.transport = Transport::kDockerArchive;
+      archive.selector.clear();  // saved by id: one image
+      std::string path = "/proc/self/fd/" + std::to_string(spool_fd_.get());
+      inner_ = open_docker_archive_store(open_tar_store(path), archive, what_of_ref());
+      if (inner_->info().config.diff_ids != info_.config.diff_ids) {
+        throw Error(w + ": the spooled save's layers differ from the stream's");
+      }
+    }
+    info_.notes.push_back(
+        "docker-daemon: the layers were scanned as " + w + " streamed them (" +
+        std::to_string(bytes) + " bytes, each layer identified by its diff_id)" +
+        (spool_ ? "; kept in an unlinked temporary file for the second reads of this command"
+                : "; no temporary file"));
+  }
+
+  // Requires: mu_ held. manifest.json's layer list, symlinks resolved, against the members the
+  // scan identified.
+  void check_manifest() const {
+    std::vector<DockerSaveImage> images = parse_docker_save_manifest(manifest_);
+    auto resolve = [&](std::string name) {
+      for (int hops = 0; hops < 8; ++hops) {
+        auto it = links_.find(name);
+        if (it == links_.end()) break;
+        name = it->second;
+      }
+      return name;
+    };
+    for (const DockerSaveImage& img : images) {
+      std::string config = detail::normalize_member_name(img.config);
+      if (config != hex_ + ".json" && config != "blobs/sha256/" + hex_) continue;
+      if (img.layers.size() != member_of_.size()) {
+        throw Error(what() + ": manifest.json lists " + std::to_string(img.layers.size()) +
+                    " layers, the image has " + std::to_string(member_of_.size()));
+      }
+      for (size_t i = 0; i < member_of_.size(); ++i) {
+        if (member_of_[i].empty()) continue;
+        std::string listed = resolve(detail::normalize_member_name(img.layers[i]));
+        if (listed != resolve(member_of_[i])) {
+          throw Error(what() + ": manifest.json names " + escape(img.layers[i]) + " as layer " +
+                      std::to_string(i) + ", but " + escape(member_of_[i]) +
+                      " has that layer's diff_id");
+        }
+      }
+    }
+  }
+
+  std::string what_of_ref() const { return what_of(ref_); }
+
+  std::unique_ptr<Client> client_;
+  std::string id_, hex_;
+  mutable ImageInfo info_;
+  bool spool_;
+  Ref ref_;
+  mutable std::mutex mu_;
+  mutable detail::UniqueFd spool_fd_;
+  mutable std::unique_ptr<SaveTarReader> reader_;
+  mutable bool finished_ = false;
+  mutable std::vector<std::string> member_of_;
+  mutable std::map<std::string, uint64_t> sizes_;
+  mutable std::map<std::string, std::string> links_;
+  mutable std::string manifest_;
+  mutable std::optional<ImageConfig> config_;
+  mutable std::unique_ptr<ImageSource> inner_;  // spool_: the docker-archive over the spool
+};
+
+std::unique_ptr<ImageSource> open_saved(std::unique_ptr<Client> client, const Ref& ref,
+                                        const std::string& id, const Inspected& img,
+                                        const OpenOptions& options) {
+  Response h = client->get("/images/" + id + "/history");
+  if (h.status != 200) throw Error(what_of(ref) + ": history: " + engine::error_message(h));
+  ImageInfo info;
+  info.ref = ref.text;
+  info.config = config_from_inspect(img.body, h.body, info.notes);
+  info.has_config = true;
+  info.platform = config_platform(info.config);
+  for (const std::string& d : info.config.diff_ids) {
+    info.layers.push_back(LayerDesc{"", d, "application/vnd.docker.image.rootfs.diff.tar", 0});
+  }
+  return std::make_unique<SaveStreamSource>(std::move(client), id, std::move(info),
+                                            !options.single_pass, ref);
 }
 
 std::string create_body(const std::string& image_id) {
@@ -570,7 +888,7 @@ std::unique_ptr<ImageSource> open_docker_daemon(std::unique_ptr<Client> client, 
   Inspected img = inspect_image(*client, ref.name);
   json inspect = parse_json(img.body, "image inspect");
   if (options.via == "export") return open_via_export(std::move(client), ref, img.id, inspect);
-  return open_saved(std::move(client), ref, img.id, inspect);
+  return open_saved(std::move(client), ref, img.id, img, options);
 }
 
 ContainerState state_of(const json& c) {

@@ -81,6 +81,12 @@ struct ImageInfo {
   std::optional<ContainerState> container;  // set by the container: source only
 };
 
+// One layer of a streamed source (ImageSource::next_streamed_layer).
+struct StreamedLayer {
+  std::unique_ptr<ByteStream> blob;  // readable until the next call; read it to its end
+  std::string member;                // its name in the stream, for messages ("<id>/layer.tar")
+};
+
 class ImageSource {
  public:
   virtual ~ImageSource() = default;
@@ -92,6 +98,16 @@ class ImageSource {
   virtual std::unique_ptr<ByteStream> open_layer(size_t index) const = 0;
   // For rootfs:DIR the "layer" is a folder, not a stream: its path, else nullopt.
   virtual std::optional<std::string> layer_dir(size_t /*index*/) const { return std::nullopt; }
+
+  // Sources whose layers arrive in one stream, in an order of their own (docker-daemon: reads
+  // GET /images/{id}/get as it arrives): the scan takes each layer as it comes, identifies it
+  // by the sha256 of its uncompressed bytes against LayerDesc.diff_id, and says which it was;
+  // open_layer() then serves second reads. Default: not streamed.
+  virtual bool streamed() const { return false; }
+  // The next layer of the stream, or nullopt once the stream has ended and was checked.
+  virtual std::optional<StreamedLayer> next_streamed_layer() const { return std::nullopt; }
+  // The scan found that `member` is layer `index`.
+  virtual void streamed_layer_is(const std::string& /*member*/, size_t /*index*/) const {}
 };
 
 struct OpenOptions {
@@ -100,6 +116,10 @@ struct OpenOptions {
   // docker-daemon: how the layers are read: "" or "save" (GET /images/{name}/get, the layers
   // as built), "export" (a created, never started container's flat export).
   std::string via;
+  // The caller reads each layer once (diagnose, ls, find, layers): a streamed source keeps no
+  // copy of the stream, and a later open_layer() fetches it again. Otherwise (cat, grep, export,
+  // packages --verify read content a second time) the stream is spooled to a temporary file.
+  bool single_pass = false;
 };
 
 // Opens the image a reference names: reads and verifies the manifest and config (small blobs,

@@ -33,6 +33,27 @@ for cmd in "ls -l -R" "find" "layers --no-trunc"; do
 done
 log "ok: docker-daemon: == docker-archive: (ls -l -R, find, layers)"
 
+# 1b. The save stream is scanned as it arrives: single-pass commands (diagnose, ls, find,
+# layers) make no temporary file (a TMPDIR that does not exist would fail a spool); commands
+# that read content again (cat, grep, export) spool it.
+TMPDIR=$T/none "$COR" diagnose --fail-on never docker-daemon:coroner-test/engine:1 >"$T/diag.txt" ||
+  fail "diagnose docker-daemon: with an unusable TMPDIR"
+grep -q "each layer identified by its diff_id); no temporary file" "$T/diag.txt" ||
+  { cat "$T/diag.txt"; fail "diagnose docker-daemon: does not say it streamed"; }
+[ "$(TMPDIR=$T/none "$COR" ls docker-daemon:coroner-test/engine:1 /app)" = "$(printf 'blob\nrun')" ] ||
+  fail "ls docker-daemon: with an unusable TMPDIR"
+cmp <("$COR" cat docker-daemon:coroner-test/engine:1 /app/run) "$T/ctx/run" || fail "cat docker-daemon:"
+[ "$("$COR" grep -c 'app.conf' docker-daemon:coroner-test/engine:1 /app)" = "/app/run:1" ] ||
+  fail "grep docker-daemon:"
+ms() { python3 -c 'import sys; print(round((float(sys.argv[2]) - float(sys.argv[1])) * 1000))' "$@"; }
+t0=$EPOCHREALTIME
+dk save -o "$T/again.tar" coroner-test/engine:1
+t1=$EPOCHREALTIME
+"$COR" diagnose --fail-on never docker-daemon:coroner-test/engine:1 >/dev/null
+t2=$EPOCHREALTIME
+log "ok: docker-daemon: streams the save (no temporary file for diagnose/ls), cat and grep read" \
+  "it again; docker save -o $(ms "$t0" "$t1") ms, diagnose docker-daemon: $(ms "$t1" "$t2") ms"
+
 # 2. --via export == save, but for what Docker injects; no container left behind.
 "$COR" export --via export coroner-test/engine:1 --dir "$T/via-export"
 "$COR" export docker-daemon:coroner-test/engine:1 --dir "$T/via-save"
