@@ -195,6 +195,14 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
   app.add_option("-e,--env", d.env, "add KEY=VALUE to the environment (repeatable)");
   app.add_option("--runtime", d.runtime, "docker (default), kubernetes or podman")
       ->check(CLI::IsMember({"docker", "kubernetes", "podman"}));
+  app.add_option("--kernel", d.kernel,
+                 "kernel release of the host that will run it (default: this machine's uname -r)");
+  app.add_option("--cpu", d.cpu,
+                 "x86-64 level of that host's CPU: x86-64, x86-64-v2, -v3, -v4 (default: this "
+                 "machine's)")
+      ->check([](const std::string& v) {
+        return rules::parse_x86_64_level(v) ? std::string() : "expected x86-64 or x86-64-v2..v4";
+      });
   app.add_option("--format", d.format, "text (default), json, sarif or html")
       ->check(CLI::IsMember({"text", "json", "sarif", "html"}));
   app.add_option("-o,--output", d.output, "write the report to FILE instead of stdout");
@@ -222,6 +230,9 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
   if (ep->count()) d.entrypoint = entrypoint;
   if (us->count()) d.user = user;
   if (wd->count()) d.workdir = workdir;
+  if (!d.kernel.empty() && !rules::kernel_version_code(d.kernel)) {
+    throw Error("diagnose: --kernel " + escape(d.kernel) + ": expected a release like 5.10.0");
+  }
   if (json) d.format = "json";
   for (const std::string& kv : d.env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
@@ -270,8 +281,12 @@ CommandResult run_diagnose(const Request& request) {
   eo.platform = image->info().platform;
   linux_::ExecResult exec = linux_::simulate_exec(root, image->info().config, eo);
   // Rules: the verdict, the blockers and the hazards for the chosen runtime.
+  rules::Host host = rules::this_host();
+  if (!d.kernel.empty()) host.kernel = d.kernel, host.kernel_from = "--kernel";
+  if (!d.cpu.empty())
+    host.x86_64_level = *rules::parse_x86_64_level(d.cpu), host.cpu_from = "--cpu";
   rules::RuleOutput out =
-      rules::run_rules({root, image->info(), exec, *rules::parse_runtime(d.runtime)});
+      rules::run_rules({root, image->info(), exec, *rules::parse_runtime(d.runtime), host});
   // Render.
   report::Report rep;
   rep.image = summarize(*image, d, exec);
