@@ -8,6 +8,7 @@
 #include "base/text.h"
 #include "fs/resolve.h"
 #include "linux/users.h"
+#include "rules/audit_inventory.h"
 #include "rules/rules.h"
 #include "rules/secrets.h"
 
@@ -584,9 +585,24 @@ std::string package_message(const pkg::VerifyFinding& v, std::optional<uint32_t>
     return (v.conffile ? "conffile " : "") + p + who + " is missing" + how +
            (layer ? ": deleted or replaced" + by : "");
   }
-  std::string what = v.mode == pkg::Check::kFail ? " is no longer a regular file"
-                     : v.conffile                ? " was changed from the packaged version"
-                                                 : " differs from the package's checksum";
+  std::string what;
+  if (v.manager == pkg::Manager::kRpm) {
+    // rpm -V's letters in words.
+    std::string parts;
+    auto part = [&](pkg::Check ch, std::string_view w) {
+      if (ch == pkg::Check::kFail) parts += (parts.empty() ? "" : ", ") + std::string(w);
+    };
+    part(v.size, "size");
+    part(v.mode, "mode");
+    part(v.digest, "content digest");
+    part(v.link, "symlink target");
+    part(v.mtime, "mtime");
+    what = " differs from the package in " + parts;
+  } else {
+    what = v.mode == pkg::Check::kFail ? " is no longer a regular file"
+           : v.conffile                ? " was changed from the packaged version"
+                                       : " differs from the package's checksum";
+  }
   return p + who + what + (layer ? " (changed" + by + ")" : "");
 }
 
@@ -603,6 +619,12 @@ void package_files(Ctx& c) {
   for (const pkg::VerifyFinding& v : c.in.packages->findings) {
     // Not unpacked on purpose (dpkg path-exclude: docs, man pages, locales of slim images).
     if (v.missing != pkg::Missing::kPresent && v.path_excluded) continue;
+    // rpm -V's "T" alone (same bytes, mode and target, a new mtime) is no change worth a finding.
+    if (v.missing == pkg::Missing::kPresent && v.mtime == pkg::Check::kFail &&
+        v.size != pkg::Check::kFail && v.mode != pkg::Check::kFail &&
+        v.digest != pkg::Check::kFail && v.link != pkg::Check::kFail) {
+      continue;
+    }
     std::string_view rule = package_rule(v);
     std::pair key{rule, v.package};
     if (++count[key] > kMaxPackageFindings) {
@@ -633,6 +655,103 @@ void package_files(Ctx& c) {
   }
 }
 
+// --- package databases present but not read ------------------------------------------------
+
+void unread_databases(Ctx& c) {
+  if (!c.in.packages) return;
+  for (const std::string& u : c.in.packages->unread_databases) {
+    std::string path = u.substr(u.find('(') + 1);
+    path = path.substr(0, path.find(')'));
+    if (!starts_with(path, "/")) path = u.substr(0, u.find(':'));
+    std::optional<uint32_t> layer;
+    if (auto id = c.tree().lookup(path)) layer = c.tree().node(*id).layer;
+    add(c, "package-db-unread", path, layer,
+        u + ": its packages are not listed or verified, and no executable counts as owned")
+        .fix = "";
+  }
+}
+
+// --- executables: inventory and unowned ones; limits and sysctl settings --------------------
+
+std::string count_line(std::string_view what, uint64_t n) {
+  return std::string(what) + ": " + std::to_string(n);
+}
+
+void executables(Ctx& c) {
+  std::vector<std::string> owned = pkg::owned_paths(c.tree(), c.in.root.layers());
+  ExecutableInventory inv = inventory_executables(c.in.root, owned);
+  if (inv.total == 0) return;
+  std::string kinds;
+  for (size_t i = 0; i < inv.by_kind.size() && i < 4; ++i) {
+    kinds += (i ? ", " : "") + std::to_string(inv.by_kind[i].second) + " " + inv.by_kind[i].first;
+  }
+  if (inv.by_kind.size() > 4) kinds += ", ...";
+  Finding& f = add(c, "executable-inventory", "", std::nullopt,
+                   std::to_string(inv.total) + " executable files (" + kinds + ") in " +
+                       std::to_string(inv.by_directory.size()) + " directories, from " +
+                       std::to_string(inv.by_layer.size()) + " layer(s)");
+  for (const auto& [kind, n] : inv.by_kind) f.evidence.push_back(count_line("kind " + kind, n));
+  for (const auto& [layer, n] : inv.by_layer) {
+    std::string step = layer < c.created_by.size() ? c.created_by[layer] : "";
+    f.evidence.push_back(count_line("layer " + std::to_string(layer), n) +
+                         (step.empty() ? "" : " (" + escape(step, 80) + ")"));
+  }
+  constexpr size_t kMaxDirs = 15;
+  for (size_t i = 0; i < inv.by_directory.size() && i < kMaxDirs; ++i) {
+    f.evidence.push_back(
+        count_line("dir " + inv.by_directory[i].first, inv.by_directory[i].second));
+  }
+  if (inv.by_directory.size() > kMaxDirs) {
+    f.evidence.push_back("... " + std::to_string(inv.by_directory.size() - kMaxDirs) +
+                         " more directories");
+  }
+  f.fix = "";
+  for (const ExecutableInventory::Unowned& u : inv.unowned) {
+    bool local = starts_with(u.dir, "/usr/local/");
+    std::string names;
+    for (size_t i = 0; i < u.paths.size() && i < 3; ++i) {
+      names += (i ? ", " : "") + escape(u.paths[i].substr(u.dir.size() + 1));
+    }
+    if (u.paths.size() > 3) names += ", ...";
+    Finding& g = add(c, "executable-unowned", u.paths.front(), u.layer,
+                     std::to_string(u.paths.size()) + " executable(s) in " + u.dir +
+                         " that no package owns (" + names + "): installed by hand" +
+                         (local ? "" : " into a package-managed directory"));
+    for (size_t i = 0; i < u.paths.size() && i < kMaxListed; ++i) {
+      g.evidence.push_back(escape(u.paths[i]) + " (" + u.kinds[i] + ")");
+    }
+    if (u.paths.size() > kMaxListed) {
+      g.evidence.push_back("... " + std::to_string(u.paths.size() - kMaxListed) + " more");
+    }
+    g.fix = local ? "record where it comes from (version, checksum), or install it as a package"
+                  : "install it from a package, or put it in /usr/local/bin";
+  }
+}
+
+void settings(Ctx& c) {
+  constexpr size_t kMaxLines = 50;
+  for (SettingsFile& s : limits_and_sysctl(c.in.root)) {
+    std::optional<uint32_t> layer;
+    if (auto id = c.tree().lookup(s.path)) layer = c.tree().node(*id).layer;
+    size_t n = s.lines.size();
+    std::string msg =
+        s.sysctl ? s.path + " sets " + std::to_string(n) +
+                       " kernel parameter(s): a container does not apply them at start (namespaced "
+                       "ones need docker run --sysctl; the others belong to the host)"
+                 : s.path + " sets " + std::to_string(n) +
+                       " resource limit(s): pam_limits applies them to login sessions (su, sshd, "
+                       "login), not to the container's main process (docker run --ulimit does)";
+    Finding& f = add(c, "ulimit-sysctl-settings", s.path, layer, msg);
+    if (s.lines.size() > kMaxLines) {
+      s.lines.resize(kMaxLines);
+      s.lines.push_back("... " + std::to_string(n - kMaxLines) + " more");
+    }
+    f.evidence = std::move(s.lines);
+    f.fix = s.sysctl ? "pass the settings the service needs with --sysctl, or document them"
+                     : "set the limits with --ulimit (or the orchestrator's equivalent)";
+  }
+}
+
 // --- config drift against a --against baseline -------------------------------------------
 
 void config_drift(Ctx& c) {
@@ -648,7 +767,7 @@ void config_drift(Ctx& c) {
 
 bool audit_capture_paths(std::string_view p, uint64_t size) {
   if (size > kMaxAuditCapture) return false;
-  if (starts_with(p, "var/log/")) return true;
+  if (starts_with(p, "var/log/") || settings_capture_paths(p)) return true;
   std::string name = base_name(p);
   return name == ".env" || starts_with(name, ".env.");
 }
@@ -668,7 +787,10 @@ std::vector<Finding> run_audit(const AuditInput& input) {
   tmp_leftovers(c);
   wasted_space(c);
   package_files(c);
+  unread_databases(c);
   config_drift(c);
+  executables(c);
+  settings(c);
   sort_findings(c.out);
   return std::move(c.out);
 }

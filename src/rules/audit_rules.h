@@ -4,7 +4,8 @@
 // dangling-symlink, log-errors, tmp-leftovers, wasted-space) over the merged Tree, the captured
 // files and the secret matches the scan collected (secrets.h). package-file-missing,
 // package-file-modified, config-missing and conffile-modified turn pkg::verify's report (which
-// the caller computes: it needs the content) into findings.
+// the caller computes: it needs the content) into findings; audit_inventory.h adds the
+// executables inventory, unowned executables and the limits/sysctl settings (info).
 #pragma once
 
 #include <string_view>

@@ -67,7 +67,9 @@ class AuditTest : public ::testing::Test {
 
 TEST_F(AuditTest, CleanImageHasNoFindings) {
   b.dir("tmp", 01777).dir("usr/bin").file("usr/bin/app", 10, 0755);
-  EXPECT_TRUE(audit().empty());
+  for (const Finding& f : audit()) {
+    EXPECT_EQ(f.rule, "executable-inventory") << f.message;  // the only one: a summary
+  }
 }
 
 // secret-file-readable
@@ -351,6 +353,24 @@ TEST_F(AuditTest, ModifiedPackageFileIsWarningWithLayer) {
   EXPECT_NE(f[0].fix.find("apk fix apk-tools"), std::string::npos) << f[0].fix;
   EXPECT_TRUE(of(all, "conffile-modified").empty());
 }
+TEST_F(AuditTest, RpmChangesAreNamedAndMtimeAloneIsNotReported) {
+  packages.emplace();
+  auto v = verify_finding("hello", "/usr/bin/hello", false, 1);
+  v.manager = pkg::Manager::kRpm;
+  v.mode = pkg::Check::kFail;
+  v.size = pkg::Check::kFail;
+  packages->findings.push_back(v);
+  auto t = verify_finding("hello", "/usr/share/hello/keep", false, 1);
+  t.manager = pkg::Manager::kRpm;
+  t.mtime = pkg::Check::kFail;
+  packages->findings.push_back(t);
+  auto f = of(audit(), "package-file-modified");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].message,
+            "/usr/bin/hello of package hello (rpm) differs from the package in size, mode "
+            "(changed by layer 1)");
+  EXPECT_EQ(f[0].evidence[0], "rpm --verify: SM.......    /usr/bin/hello");
+}
 TEST_F(AuditTest, ModifiedConffileIsInfoNotPackageFileModified) {
   packages.emplace();
   auto v = verify_finding("base-files", "/etc/debian_version", true, 1);
@@ -404,6 +424,132 @@ TEST_F(AuditTest, ConfigDriftLinesBecomeFindings) {
 }
 TEST_F(AuditTest, NoConfigDriftWithoutBaseline) {
   EXPECT_TRUE(of(audit(), "config-drift").empty());
+}
+
+// --- package-db-unread -----------------------------------------------------------------------
+
+TEST_F(AuditTest, UnreadRpmDatabaseIsNamed) {
+  b.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages", 4096);
+  packages.emplace();
+  packages->unread_databases.push_back(
+      "rpm database in BerkeleyDB format (/var/lib/rpm/Packages): not read");
+  auto f = of(audit(), "package-db-unread");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].path, "/var/lib/rpm/Packages");
+  EXPECT_EQ(f[0].layer_index, 0u);
+  EXPECT_EQ(f[0].severity, Severity::kInfo);
+}
+TEST_F(AuditTest, NoUnreadDatabaseNoFinding) {
+  packages.emplace();
+  EXPECT_TRUE(of(audit(), "package-db-unread").empty());
+}
+
+// --- executable-inventory, executable-unowned ------------------------------------------------
+
+elf::ElfInfo elf_info(bool interp, uint16_t type, uint64_t flags_1 = 0) {
+  elf::ElfInfo e;
+  e.ei_class = 2;
+  e.e_type = type;
+  e.e_machine = 62;
+  if (interp) {
+    e.interp = "/lib64/ld-linux-x86-64.so.2";
+    e.needed = {"libc.so.6"};
+    e.has_dynamic = true;
+  }
+  e.dt_flags_1 = flags_1;
+  if (flags_1) e.has_dynamic = true;
+  return e;
+}
+
+TEST_F(AuditTest, ExecutablesAreSummarisedByKindLayerAndDirectory) {
+  b.dir("usr").dir("usr/bin").file("usr/bin/dyn", 100, 0755).elf(elf_info(true, 3));
+  b.file("usr/bin/stat", 100, 0755).elf(elf_info(false, 2));
+  b.file("usr/bin/spie", 100, 0755).elf(elf_info(false, 3, 0x08000000));
+  b.file("usr/bin/notexec", 100, 0644).elf(elf_info(true, 3));
+  b.layer().dir("app").file("app/run.py", 10, 0755).first_line("#!/usr/bin/env -S python3 -u");
+  b.file("app/entry.sh", 10, 0755).first_line("#!/bin/sh");
+  auto f = of(audit(), "executable-inventory");
+  ASSERT_EQ(f.size(), 1u);
+  // bin/sh of the fixture is 100 bytes of binary: "other".
+  EXPECT_EQ(f[0].message.substr(0, 20), "6 executable files (");
+  auto has = [&](std::string_view line) {
+    return std::find(f[0].evidence.begin(), f[0].evidence.end(), line) != f[0].evidence.end();
+  };
+  EXPECT_TRUE(has("kind ELF dynamic: 1"));
+  EXPECT_TRUE(has("kind ELF static: 1"));
+  EXPECT_TRUE(has("kind ELF static-pie: 1"));
+  EXPECT_TRUE(has("kind script #!env python3: 1"));
+  EXPECT_TRUE(has("kind script #!/bin/sh: 1"));
+  EXPECT_TRUE(has("layer 0: 4"));
+  EXPECT_TRUE(has("layer 1: 2"));
+  EXPECT_TRUE(has("dir /usr/bin: 3"));
+  EXPECT_TRUE(has("dir /app: 2"));
+}
+TEST_F(AuditTest, NoExecutablesNoInventory) {
+  testing::TreeBuilder empty;
+  empty.dir("etc").file("etc/hostname", 5, 0644);
+  fs::Tree t = empty.build();
+  linux_::RootView r(t, empty.layers());
+  for (const Finding& f : run_audit({r, info})) EXPECT_NE(f.rule, "executable-inventory");
+}
+
+// A dpkg database that owns /bin/tool (a usrmerge path: /bin is a symlink to usr/bin).
+void tool_package(testing::TreeBuilder& b) {
+  b.symlink("lib", "usr/lib").dir("usr").dir("usr/bin").dir("var").dir("var/lib");
+  b.dir("var/lib/dpkg").dir("var/lib/dpkg/info");
+  b.file("var/lib/dpkg/status")
+      .content("Package: tool\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n");
+  b.file("var/lib/dpkg/info/tool.list").content("/.\n/usr\n/usr/bin\n/usr/bin/tool\n");
+}
+
+TEST_F(AuditTest, HandInstalledExecutablesAreUnowned) {
+  tool_package(b);
+  b.file("usr/bin/tool", 10, 0755);
+  b.layer().file("usr/bin/extra", 10, 0755).dir("usr/local").dir("usr/local/bin");
+  b.file("usr/local/bin/kubectl", 10, 0755).file("usr/local/bin/helm", 10, 0755);
+  auto f = of(audit(), "executable-unowned");
+  // The fixture's /bin/sh (no package here lists it), /usr/bin/extra, /usr/local/bin/*.
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].path, "/bin/sh");
+  EXPECT_EQ(f[1].path, "/usr/bin/extra");
+  EXPECT_EQ(f[1].layer_index, 1u);
+  EXPECT_NE(f[1].message.find("into a package-managed directory"), std::string::npos);
+  EXPECT_EQ(f[2].path, "/usr/local/bin/helm");
+  EXPECT_NE(f[2].message.find("2 executable(s) in /usr/local/bin"), std::string::npos);
+  for (const Finding& x : f) EXPECT_NE(x.path, "/usr/bin/tool");
+}
+TEST_F(AuditTest, PackagedExecutablesAreNotUnowned) {
+  tool_package(b);
+  b.file("usr/bin/tool", 10, 0755).file("usr/bin/readme.txt", 10, 0644);
+  auto f = of(audit(), "executable-unowned");
+  for (const Finding& x : f) EXPECT_EQ(x.path, "/bin/sh");  // the fixture's, not the package's
+}
+TEST_F(AuditTest, WithoutPackageDatabaseOnlyUsrLocalIsUnowned) {
+  b.dir("usr").dir("usr/bin").file("usr/bin/app", 10, 0755);
+  EXPECT_TRUE(of(audit(), "executable-unowned").empty());
+}
+
+// --- ulimit-sysctl-settings ------------------------------------------------------------------
+
+TEST_F(AuditTest, SysctlAndLimitsLinesAreQuoted) {
+  b.dir("etc/sysctl.d").dir("etc/security").dir("etc/security/limits.d");
+  b.file("etc/sysctl.d/90-app.conf").content("# tuned\n; old\nnet.core.somaxconn = 4096\n\n");
+  b.file("etc/sysctl.d/README").content("net.x = 1\n");  // not *.conf: ignored
+  b.file("etc/security/limits.conf").content("# defaults\n*  soft  nofile  65536\n");
+  auto f = of(audit(), "ulimit-sysctl-settings");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].path, "/etc/security/limits.conf");
+  EXPECT_EQ(f[0].evidence, (std::vector<std::string>{"/etc/security/limits.conf:2: *  soft  "
+                                                     "nofile  65536"}));
+  EXPECT_EQ(f[1].path, "/etc/sysctl.d/90-app.conf");
+  EXPECT_EQ(f[1].evidence,
+            (std::vector<std::string>{"/etc/sysctl.d/90-app.conf:3: net.core.somaxconn = 4096"}));
+  EXPECT_NE(f[1].message.find("--sysctl"), std::string::npos);
+}
+TEST_F(AuditTest, CommentOnlySettingsFilesGiveNoFinding) {
+  b.file("etc/sysctl.conf").content("#\n# kernel.domainname = example.com\n");
+  b.dir("etc/security").file("etc/security/limits.conf").content("# nothing\n");
+  EXPECT_TRUE(of(audit(), "ulimit-sysctl-settings").empty());
 }
 
 }  // namespace

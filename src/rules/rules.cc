@@ -173,16 +173,32 @@ constexpr RuleInfo kRules[] = {
     {"wasted-space", Severity::kInfo, Family::kAudit,
      "a layer ships bytes (over 1 MiB) that later layers delete or overwrite",
      "delete in the same RUN step, or use a multi-stage build", true},
-};
-
-// The capabilities in Docker's and containerd's default bounding set (moby
-// oci/caps/defaults.go, containerd oci/spec.go), and Podman's (containers.conf default_capabilities
     {"conffile-modified", Severity::kInfo, Family::kAudit,
      "a conffile of an installed package was changed (normal administration, listed apart)",
      "nothing if intended", true},
     {"config-drift", Severity::kWarning, Family::kAudit,
      "a key config file differs from the `coroner audit --against` baseline",
      "review the change; write a new baseline with --baseline", true},
+    {"package-db-unread", Severity::kInfo, Family::kAudit,
+     "a package database coroner does not read (rpm BerkeleyDB or ndb): no inventory or "
+     "verification for it",
+     "", true},
+    {"executable-inventory", Severity::kInfo, Family::kAudit,
+     "the executables of the image by kind (ELF dynamic/static/static-pie, scripts by "
+     "interpreter), by layer and by directory",
+     "", true},
+    {"executable-unowned", Severity::kInfo, Family::kAudit,
+     "executables in system bin dirs (/usr/local/bin, /usr/bin...) that no package owns: "
+     "installed by hand",
+     "install from a package, or record the origin", true},
+    {"ulimit-sysctl-settings", Severity::kInfo, Family::kAudit,
+     "limits.conf/limits.d and sysctl.conf/sysctl.d settings the image carries, which a "
+     "container does not apply by itself",
+     "use docker run --ulimit / --sysctl", true},
+};
+
+// The capabilities in Docker's and containerd's default bounding set (moby
+// oci/caps/defaults.go, containerd oci/spec.go), and Podman's (containers.conf default_capabilities
 // since Podman 4: no NET_RAW, MKNOD, AUDIT_WRITE).
 constexpr uint64_t bit(int c) { return uint64_t{1} << c; }
 constexpr uint64_t kDockerCaps = bit(0) | bit(1) | bit(3) | bit(4) | bit(5) | bit(6) | bit(7) |

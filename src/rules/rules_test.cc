@@ -120,7 +120,11 @@ TEST(RuleTableTest, ListsEveryDesignRuleOnce) {
                           "wasted-space",
                           // Added by the audit beside DESIGN.md's list (docs/rules.md).
                           "conffile-modified",
-                          "config-drift"};
+                          "config-drift",
+                          "package-db-unread",
+                          "executable-inventory",
+                          "executable-unowned",
+                          "ulimit-sysctl-settings"};
   std::set<std::string_view> ids;
   for (const RuleInfo& r : all_rules()) EXPECT_TRUE(ids.insert(r.id).second) << r.id;
   EXPECT_EQ(ids.size(), std::size(design));
