@@ -133,10 +133,15 @@ std::byte* WholeBuffer::get(size_t n) {
   // kernel, so growing file by file would cost that many times the largest file.
   constexpr size_t kHuge = 2 << 20;
   size_t size = std::max({n, size_ * 2, size_t{1} << 20});
-  release();  // before the new one: never both at once
   if (size >= kHuge) {
     size = (size + kHuge - 1) / kHuge * kHuge;
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // Growing a mapping keeps its pages: the kernel zeroes only the new part (fresh pages are
+    // zeroed on first touch, which costs about as much as copying them).
+    void* p = mapped_ ? ::mremap(p_, size_, size, MREMAP_MAYMOVE) : MAP_FAILED;
+    if (p == MAP_FAILED) {
+      release();  // before the new one: never both at once
+      p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    }
     if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
     ::madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it is plain pages
@@ -144,6 +149,7 @@ std::byte* WholeBuffer::get(size_t n) {
     p_ = static_cast<std::byte*>(p);
     mapped_ = true;
   } else {
+    release();
     p_ = new std::byte[size];
     mapped_ = false;
   }
