@@ -129,6 +129,7 @@ CommandResult run_export(const Request& r) {
 
 CommandResult run_diff(const Request& r) {
   explore::ImageRequest ra = r.image, rb = r.image_b;
+  ra.single_pass = rb.single_pass = true;  // digests come from the scan: no second read
   if (r.diff.content) ra.content_scanner = rb.content_scanner = explore::content_digests;
   // Both images at once: each scan is parallel over its own layers, and a small image should
   // not wait for a big one.
