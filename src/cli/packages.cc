@@ -23,12 +23,13 @@ struct PackagesRequest {
 
 PackagesRequest parse_packages_args(const std::vector<std::string>& args) {
   PackagesRequest p;
-  CLI::App app("installed packages (dpkg, apk), the layer that installed each, and verification",
-               "coroner packages");
+  CLI::App app(
+      "installed packages (dpkg, apk, rpm), the layer that installed each, and verification",
+      "coroner packages");
   app.add_option("IMAGE", p.image, "image reference")->required();
-  app.add_flag(
-      "--verify", p.verify,
-      "compare package files with the image, as `dpkg --verify` does (exit 1 on findings)");
+  app.add_flag("--verify", p.verify,
+               "compare package files with the image, as `dpkg --verify` / `rpm -V` do (exit 1 on "
+               "findings)");
   app.add_flag("--json", p.json, "JSON output (same as --format json)");
   app.add_option("--format", p.format, "text (default), json, cyclonedx (1.5) or spdx (2.3)")
       ->check(CLI::IsMember({"text", "json", "cyclonedx", "spdx"}));
@@ -39,7 +40,9 @@ PackagesRequest parse_packages_args(const std::vector<std::string>& args) {
   } catch (const CLI::CallForHelp&) {
     p.help = app.help() +
              "\n--verify text output is `dpkg --verify` format (\"??5?????? c /etc/x\", "
-             "\"missing     /usr/bin/x\"); the layer of each finding is in --json.\n"
+             "\"missing     /usr/bin/x\"), rpm files in `rpm -V` format (\"S.5....T.  c /etc/x\"; "
+             "U, G, D "
+             "and P are not checked); the layer of each finding is in --json.\n"
              "Exit codes: 0 ok, 1 --verify found changes, 2 bad input or usage, 3 internal "
              "error.\n";
     return p;

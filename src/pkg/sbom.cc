@@ -25,7 +25,10 @@ std::string pct(std::string_view s) {
 }
 
 std::string distro(const InstalledPackage& p, const OsRelease& os) {
-  std::string id = os.id.empty() ? (p.manager == Manager::kApk ? "alpine" : "debian") : os.id;
+  std::string id = !os.id.empty()               ? os.id
+                   : p.manager == Manager::kApk ? "alpine"
+                   : p.manager == Manager::kRpm ? "fedora"
+                                                : "debian";
   return os.version_id.empty() ? id : id + "-" + os.version_id;
 }
 
@@ -51,16 +54,27 @@ nlohmann::json layer_properties(const InstalledPackage& p, const SbomSubject& su
 }  // namespace
 
 std::string purl(const InstalledPackage& p, const OsRelease& os) {
-  bool apk = p.manager == Manager::kApk;
-  std::string ns = os.id.empty() ? (apk ? "alpine" : "debian") : os.id;
-  std::string s = std::string("pkg:") + (apk ? "apk/" : "deb/") + pct(ns) + "/" + pct(p.name) +
-                  "@" + pct(p.version);
+  bool apk = p.manager == Manager::kApk, rpm = p.manager == Manager::kRpm;
+  std::string ns = os.id.empty() ? (apk ? "alpine" : rpm ? "fedora" : "debian") : os.id;
+  // purl-spec rpm: the version is version-release, the epoch a qualifier.
+  std::string version = p.version;
+  std::string epoch;
+  if (size_t colon = version.find(':'); rpm && colon != std::string::npos) {
+    epoch = version.substr(0, colon);
+    version = version.substr(colon + 1);
+  }
+  std::string s = std::string("pkg:") +
+                  (apk   ? "apk/"
+                   : rpm ? "rpm/"
+                         : "deb/") +
+                  pct(ns) + "/" + pct(p.name) + "@" + pct(version);
   std::string q;
   auto add = [&](std::string_view k, std::string_view v) {
     if (v.empty()) return;
     q += (q.empty() ? "?" : "&") + std::string(k) + "=" + pct(v);
   };
   add("arch", p.arch);
+  add("epoch", epoch);
   add("distro", distro(p, os));
   if (!p.source.empty() && p.source != p.name) {
     add("upstream", p.source_version.empty() || p.source_version == p.version

@@ -40,6 +40,19 @@ TEST(PurlTest, ApkUsesAlpineNamespace) {
             "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1");
 }
 
+TEST(PurlTest, RpmEpochIsAQualifier) {
+  InstalledPackage p;
+  p.manager = Manager::kRpm;
+  p.name = "openssl-libs";
+  p.version = "1:3.0.7-27.el9";
+  p.arch = "x86_64";
+  p.source = "openssl";
+  p.source_version = "3.0.7-27.el9";
+  EXPECT_EQ(purl(p, {"rhel", "9.4", ""}),
+            "pkg:rpm/rhel/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rhel-9.4&"
+            "upstream=openssl%403.0.7-27.el9");
+}
+
 TEST(SbomTest, CycloneDxAndSpdxCarryEveryPackage) {
   Inventory inv;
   inv.os = {"debian", "12", ""};
