@@ -15,6 +15,7 @@ test_pkgs=(
   musl-tools gcc-aarch64-linux-gnu gcc-i686-linux-gnu python3
   docker.io mmdebstrap skopeo umoci uidmap libarchive-tools zstd isal
   busybox-static libcap2-bin time hyperfine python3-jsonschema chromium rpm
+  podman
 )
 
 case "${CORONER_DEPS:-all}" in

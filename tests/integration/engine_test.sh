@@ -3,7 +3,12 @@
 #   docker-daemon:IMG == docker-archive of `docker save IMG` (ls -R, find, layers)
 #   --via export == the save path but for Docker-injected files, and no container is left,
 #     also when coroner gets SIGINT mid-export
+#   docker-daemon: streams the save: no temporary file for diagnose/ls; cat/grep read it again
 #   container:X of a container that ran and died: its exit code and last log lines (coroner ps)
+#   diagnose container:X of containers that really died (127, 1, 137, 139 + core dump, a pid
+#     file and an error log, OOMKilled): the exit explained, its own config, what it wrote
+#   Podman's Docker-compatible service, when podman is installed
+#   TLS over TCP (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH; test certificates made with openssl)
 #   a stopped daemon: one-line error, exit 2
 # Usage: engine_test.sh CORONER_BINARY
 set -euo pipefail
@@ -13,9 +18,27 @@ COR=${1:?usage: engine_test.sh CORONER_BINARY}
 [ -x "$COR" ] || die "$COR is not executable"
 fail() { log "FAIL: $*"; exit 1; }
 
-dockerd_start
 make_tmpdir
 T=$TMP_DIR
+# TLS over TCP beside the socket (section 6): a CA, a server cert for 127.0.0.1, a client cert.
+C=$T/certs
+mkdir -p "$C"
+(
+  cd "$C"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=coroner-test-ca -keyout ca-key.pem \
+    -out ca.pem
+  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+    -extfile server.ext -out server-cert.pem
+  openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout key.pem -out client.csr
+  printf 'extendedKeyUsage=clientAuth\n' >client.ext
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+    -extfile client.ext -out cert.pem
+) >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log"; fail "openssl: making the test certificates"; }
+TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DOCKERD_EXTRA_ARGS="--tlsverify --tlscacert $C/ca.pem --tlscert $C/server-cert.pem
+  --tlskey $C/server-key.pem -H tcp://127.0.0.1:$TLS_PORT" dockerd_start
 zoo_busybox_base
 mkdir -p "$T/ctx"
 printf '%s\n' 'FROM coroner-test/zoo-busybox:base' 'ENV A=1' 'RUN echo hi >/hello && mkdir /app' \
@@ -184,6 +207,62 @@ for n in engine-127 engine-1 engine-137 engine-139 engine-pid; do
   grep -q "^$n " "$T/ps" || { cat "$T/ps" >&2; fail "coroner ps does not list $n"; }
 done
 log "ok: coroner ps lists every dead container"
+
+# 4c. Optional: Podman's Docker-compatible service (Debian's podman), when installed: the same
+# image loaded there reads the same through docker-daemon: (Podman saves "<diff_id>.tar" plus
+# "<id>/layer.tar" symlinks), and a container that died there is explained. Podman runs as
+# root with its storage in the test's temp dir; nofile/nproc are lowered because its defaults
+# (1048576) need CAP_SYS_RESOURCE, which sandboxes without it refuse (runc: setting rlimit).
+if command -v podman >/dev/null; then
+  P=$T/podman
+  mkdir -p "$P"
+  pm() { env -u DOCKER_CONFIG -u DOCKER_HOST podman --root "$P/root" --runroot "$P/run" --storage-driver vfs --cgroup-manager cgroupfs \
+    --events-backend file "$@"; }
+  # Not through pm(): $! must be podman itself (env execs it), not a subshell.
+  env -u DOCKER_CONFIG -u DOCKER_HOST podman --root "$P/root" --runroot "$P/run" --storage-driver vfs \
+    --cgroup-manager cgroupfs --events-backend file system service --time=0 "unix://$P/sock" \
+    >"$P/log" 2>&1 &
+  pm_pid=$!
+  cleanup_push "pm rm -a -f >/dev/null 2>&1 || true; kill $pm_pid 2>/dev/null || true; wait $pm_pid 2>/dev/null || true"
+  for _ in $(seq 100); do [ -S "$P/sock" ] && break; sleep 0.1; done
+  [ -S "$P/sock" ] || { cat "$P/log" >&2; fail "podman system service did not start"; }
+  pm load -q -i "$T/save.tar" >/dev/null || fail "podman load"
+  for cmd in "ls -l -R" "layers --no-trunc"; do
+    diff <(DOCKER_HOST=unix://$P/sock "$COR" $cmd docker-daemon:coroner-test/engine:1) \
+      <("$COR" $cmd "docker-archive:$T/save.tar") >"$T/d" ||
+      { cat "$T/d"; fail "podman: docker-daemon: differs from docker-archive: for $cmd"; }
+  done
+  # By id: Podman would resolve a short name against registries.
+  pm run --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name pm-died \
+    "$(pm images -q | head -1)" >"$P/run.log" 2>&1 || true
+  out=$(DOCKER_HOST=unix://$P/sock "$COR" diagnose --fail-on never container:pm-died) ||
+    { cat "$P/run.log" >&2; fail "podman: diagnose container:pm-died"; }
+  expect pm-died "$out" "exit code 3" "the program exited with status 3" "| error: /etc/app.conf missing"
+  DOCKER_HOST=unix://$P/sock "$COR" ps | grep -qE '^pm-died .* 3 ' || fail "podman: coroner ps"
+  log "ok: podman $(podman --version | awk '{print $3}'): docker-daemon: == docker-archive:, container: and ps"
+else
+  log "note: podman is not installed: its Docker-compatible service is not tested"
+fi
+
+# 6. TLS over TCP: DOCKER_HOST=tcp://, DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem,
+# cert.pem, key.pem) reach the same daemon; a wrong CA or no client certificate is refused.
+tls() { DOCKER_HOST=tcp://127.0.0.1:$TLS_PORT DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$C "$@"; }
+diff <(tls "$COR" ls -l -R docker-daemon:coroner-test/engine:1) \
+  <("$COR" ls -l -R docker-daemon:coroner-test/engine:1) >"$T/d" ||
+  { cat "$T/d"; fail "TLS: docker-daemon: differs from the unix socket's"; }
+tls "$COR" ps | grep -qE '^engine-died ' || fail "TLS: coroner ps"
+mkdir -p "$T/other" && cp "$C/cert.pem" "$C/key.pem" "$T/other/"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=another-ca -keyout "$T/other/ca-key.pem" \
+  -out "$T/other/ca.pem" >/dev/null 2>&1 # a CA that did not sign the server's certificate
+rc=0
+err=$(DOCKER_HOST=tcp://127.0.0.1:$TLS_PORT DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$T/other \
+  "$COR" ls docker-daemon:coroner-test/engine:1 2>&1) || rc=$?
+[ "$rc" -eq 2 ] && grep -q "127.0.0.1:$TLS_PORT" <<<"$err" || fail "TLS with a wrong CA: exit $rc: $err"
+err_ca=$err
+rc=0
+err=$(DOCKER_HOST=tcp://127.0.0.1:$TLS_PORT "$COR" ls docker-daemon:coroner-test/engine:1 2>&1) || rc=$?
+[ "$rc" -eq 2 ] || fail "plain HTTP to the TLS port: exit $rc: $err"
+log "ok: TLS over TCP (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) == the socket; wrong CA: $err_ca"
 
 # 5. A stopped daemon: exit 2 with one line naming the socket.
 host=$DOCKER_HOST

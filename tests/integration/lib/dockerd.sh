@@ -1,5 +1,6 @@
 # Starts a private dockerd for one test run (sourced, bash, root). Usage:
 #   source lib/dockerd.sh; dockerd_start   → exports DOCKER_HOST, stops the daemon at exit
+# DOCKERD_EXTRA_ARGS (word-split) adds flags, e.g. a TLS TCP listener beside the socket.
 # The daemon gets its own data root, exec root, socket, pidfile and containerd (dockerd 20.10
 # spawns and later stops its own containerd under the exec root when no system containerd
 # answers at /run/containerd/containerd.sock), vfs storage, no iptables and no bridge, so it
@@ -24,7 +25,7 @@ dockerd_start() {
   dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/sock" \
     --pidfile "$d/pid" --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
     --containerd-namespace "coroner-$id" --containerd-plugins-namespace "coroner-$id-p" \
-    >"$d/log" 2>&1 &
+    ${DOCKERD_EXTRA_ARGS:-} >"$d/log" 2>&1 &
   DOCKERD_PID=$!
   export DOCKER_HOST="unix://$d/sock"
   # Keep the caller's ~/.docker (credential helpers, contexts) out of it.
