@@ -666,7 +666,7 @@ std::string VerifyFinding::rpm_line() const {
 }
 
 VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> layers,
-                    const LayerReader& read) {
+                    const LayerReader& read, const KnownDigest& known) {
   Db db(tree, layers);
   VerifyReport report;
   std::vector<Item> items;
@@ -738,9 +738,16 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   std::map<uint32_t, std::vector<const scan::Entry*>> by_layer;
   std::map<std::pair<const scan::Entry*, size_t>, std::string> digests;
   for (const Pending& p : pending) {
-    if (digests.emplace(std::pair(p.entry, p.expected.size()), "").second) {
-      by_layer[p.layer].push_back(p.entry);
+    auto [it, added] = digests.emplace(std::pair(p.entry, p.expected.size()), "");
+    if (!added) continue;
+    if (known) {
+      if (std::optional<std::string> d = known(*p.entry, p.expected.size())) {
+        it->second = std::move(*d);
+        ++report.files_known;
+        continue;
+      }
     }
+    by_layer[p.layer].push_back(p.entry);
   }
   for (auto& [layer, entries] : by_layer) {
     std::sort(entries.begin(), entries.end());

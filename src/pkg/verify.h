@@ -115,15 +115,21 @@ struct VerifyReport {
   uint64_t paths_checked = 0;
   uint64_t files_hashed = 0;
   uint64_t bytes_hashed = 0;
+  uint64_t files_known = 0;  // digests the KnownDigest gave (not read again)
   std::vector<std::string> notes;
   // Package databases present but not read ("rpm database in BerkeleyDB format
   // (/var/lib/rpm/Packages): not read"); also in notes.
   std::vector<std::string> unread_databases;
 };
 
+// Digests computed in the scan's own pass (the audit hashes every file as it streams): the
+// lowercase hex digest of `entry` with `hex_len` digits, or nullopt when it was not computed.
+using KnownDigest = std::function<std::optional<std::string>(const scan::Entry&, size_t hex_len)>;
+
 // Verifies every dpkg package that is not "not-installed", every apk and rpm package. Requires: as
-// inventory(); `read` reads content of the same layers.
+// inventory(); `read` reads content of the same layers. `known`, when set, is asked first: the
+// entries it answers for are not read again.
 VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> layers,
-                    const LayerReader& read);
+                    const LayerReader& read, const KnownDigest& known = {});
 
 }  // namespace coroner::pkg

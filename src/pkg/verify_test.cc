@@ -99,6 +99,27 @@ TEST(VerifyTest, DpkgPathExcludeMarksMissingFilesNotUnpackedOnPurpose) {
   EXPECT_FALSE(find(r, "/etc/dpkg/origins/debian")->path_excluded);  // included again
 }
 
+TEST(VerifyTest, KnownDigestsAreNotReadAgain) {
+  TreeBuilder b;
+  base_layer(b);
+  fs::Tree tree = b.build();
+  int reads = 0;
+  std::vector<std::string> asked;
+  VerifyReport r = verify(tree, b.layers(), fake_reader(b, &reads),
+                          [&](const scan::Entry& e, size_t len) -> std::optional<std::string> {
+                            asked.emplace_back(e.path);
+                            if (len != 32) return std::nullopt;
+                            return std::string(32, '0');  // every md5 "differs"
+                          });
+  EXPECT_EQ(reads, 0);
+  EXPECT_EQ(r.files_known, 4u);
+  EXPECT_EQ(r.files_hashed, 0u);
+  EXPECT_EQ(asked.size(), 4u);
+  EXPECT_EQ(std::count_if(r.findings.begin(), r.findings.end(),
+                          [](const VerifyFinding& f) { return f.digest == Check::kFail; }),
+            4);
+}
+
 TEST(VerifyTest, LaterLayerChangesAreAttributedToThatLayer) {
   TreeBuilder b;
   base_layer(b);

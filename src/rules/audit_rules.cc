@@ -181,7 +181,10 @@ void private_key_files(Ctx& c) {
   std::set<const scan::Entry*> matched;
   for (const scan::LayerIndex& layer : c.in.root.layers()) {
     for (const scan::ContentMatch& m : layer.content_matches) {
-      if (m.entry < layer.entries.size()) matched.insert(&layer.entries[m.entry]);
+      // Only secret matches (a scanner may add others, e.g. the audit's per-file digests).
+      if (m.rule < secret_rules().size() && m.entry < layer.entries.size()) {
+        matched.insert(&layer.entries[m.entry]);
+      }
     }
   }
   walk(c, [&](fs::NodeId id, const fs::Node& n) {
