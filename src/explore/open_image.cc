@@ -26,11 +26,8 @@ std::optional<std::string_view> captured_file(const fs::Tree& tree,
   return it->second;
 }
 
-// A streamed source (docker-daemon: over GET /images/{id}/get): each layer is scanned as it
-// arrives, one after the other, and placed by the sha256 of its uncompressed bytes (the lowest
-// layer with that diff_id not yet filled). A layer that is not in the config, or one missing
-// from the stream, is an error naming it; a layer the image lists twice but the stream holds
-// once is read again.
+}  // namespace
+
 std::vector<scan::LayerIndex> scan_streamed(const image::ImageSource& source,
                                             scan::ScanOptions options) {
   options.verify = true;  // the diff_id identifies the layer
@@ -73,8 +70,6 @@ std::vector<scan::LayerIndex> scan_streamed(const image::ImageSource& source,
   }
   return out;
 }
-
-}  // namespace
 
 bool capture_for_explore(std::string_view path, uint64_t size) {
   return size <= (1u << 20) && (path == "etc/passwd" || path == "etc/group");

@@ -72,7 +72,16 @@ class Image {
 // The files the explore commands need captured during the scan.
 bool capture_for_explore(std::string_view path, uint64_t size);
 
-// parse_ref -> open the source -> scan_image -> Tree::build.
+// The scan of a streamed source (ImageSource::streamed(), docker-daemon: over
+// GET /images/{id}/get): each layer is scanned as it arrives, one after the other, and placed by
+// the sha256 of its uncompressed bytes (the lowest layer with that diff_id not yet filled). A
+// member that is not a layer of the config, or a layer missing from the stream, is an Error
+// naming it; a layer the image lists twice but the stream holds once is read again
+// (open_layer).
+std::vector<scan::LayerIndex> scan_streamed(const image::ImageSource& source,
+                                            scan::ScanOptions options);
+
+// parse_ref -> open the source -> scan_image (scan_streamed) -> Tree::build.
 std::unique_ptr<Image> open_image(const ImageRequest& request);
 
 // Which history entry (index into config.history) made each layer: the non-empty entries in
