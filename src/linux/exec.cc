@@ -435,6 +435,18 @@ std::string loader_error_text(const MissingLibrary& m) {
   return m.name + ": " + m.error;
 }
 
+// musl's ld.so (ldso/dynlink.c, checked against Debian's musl 1.2.3): "Error loading shared
+// library NAME: ERRNO TEXT (needed by OBJECT)", OBJECT being the path the kernel was given for
+// the program (AT_EXECFN) or the library's path as musl opened it. A file found but unusable is
+// ENOEXEC. musl goes on and then prints "Error relocating OBJECT: SYM: symbol not found" for each
+// symbol the missing library would have provided (not predicted: coroner keeps no symbol
+// tables), and exits 127.
+std::string musl_loader_error_text(const MissingLibrary& m, const std::string& needed_by) {
+  return "Error loading shared library " + m.name + ": " +
+         (m.error.empty() ? "No such file or directory" : "Exec format error") + " (needed by " +
+         needed_by + ")";
+}
+
 // A failed execve: runc 1.1 prints "exec PATH: ERR" and the container exits 1 (DESIGN.md);
 // a shell prints its own line (dash maps ENOENT to "not found"; bash 5.2 "cannot execute:
 // required file not found"); env(1) prints "env: 'X': ERR" and exits 126/127.
@@ -1031,7 +1043,10 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
       i.node = nb.node;
       i.layer = tree_.node(*nb.node).layer;
     }
-    block(std::move(i), argv0 + ": error while loading shared libraries: " + loader_error_text(m),
+    block(std::move(i),
+          lr.libc == Libc::kMusl
+              ? musl_loader_error_text(m, m.needed_by == real ? exec_path : m.needed_by)
+              : argv0 + ": error while loading shared libraries: " + loader_error_text(m),
           127);
     return false;
   }

@@ -765,6 +765,23 @@ TEST_F(ExecTest, LibraryMissing) {
   EXPECT_EQ(r.verdict.predicted_exit, 127);
 }
 
+TEST_F(ExecTest, LibraryMissingUnderMuslUsesMuslsWording) {
+  b = testing::TreeBuilder();
+  b.dir("lib").file("lib/ld-musl-x86_64.so.1", 100, 0755).elf(static_elf());
+  elf::ElfInfo e = dyn_elf(62, 2, "/lib/ld-musl-x86_64.so.1");
+  e.needed = {"libfoo.so.1"};
+  b.dir("usr").dir("usr/local").dir("usr/local/bin").file("usr/local/bin/server", 100, 0755).elf(e);
+  cfg.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  cfg.cmd = {"server"};
+  ExecResult r = run();
+  EXPECT_EQ(r.verdict.reason, "library-missing");
+  // The path runc handed to execve (after the PATH lookup), as musl's AT_EXECFN shows it.
+  EXPECT_EQ(r.verdict.predicted_error,
+            "Error loading shared library libfoo.so.1: No such file or directory (needed by "
+            "/usr/local/bin/server)");
+  EXPECT_EQ(r.verdict.predicted_exit, 127);
+}
+
 TEST_F(ExecTest, LibraryPresentIsFine) {
   elf::ElfInfo lib = static_elf();
   lib.e_type = 3;
