@@ -132,7 +132,8 @@ std::byte* WholeBuffer::get(size_t n) {
   // Geometric growth: each new buffer is fresh pages that fault in and are zeroed by the
   // kernel, so growing file by file would cost that many times the largest file.
   constexpr size_t kHuge = 2 << 20;
-  size_t size = std::max({n, size_ * 2, size_t{1} << 20});
+  size_t size =
+      n > kBigBuffer ? n : std::max({n, std::min(size_ * 2, kBigBuffer), size_t{1} << 20});
   if (size >= kHuge) {
     size = (size + kHuge - 1) / kHuge * kHuge;
     // Growing a mapping keeps its pages: the kernel zeroes only the new part (fresh pages are
@@ -155,6 +156,11 @@ std::byte* WholeBuffer::get(size_t n) {
   }
   size_ = size;
   return p_;
+}
+
+void IndexBuilder::drop_whole() {
+  whole_.release();
+  std::string().swap(buf_);
 }
 
 void WholeBuffer::release() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "scan/byte_gate.h"
 #include "scan/layer_index.h"
 #include "scan/sniff.h"
 
@@ -46,7 +47,8 @@ class WholeBuffer {
   WholeBuffer(const WholeBuffer&) = delete;
   WholeBuffer& operator=(const WholeBuffer&) = delete;
 
-  // At least n bytes (contents not kept from an earlier call).
+  // At least n bytes (contents not kept from an earlier call). Up to kBigBuffer the buffer grows
+  // geometrically and is kept for the next file; above it, it is sized for this file.
   std::byte* get(size_t n);
   void release();
 
@@ -81,6 +83,25 @@ class IndexBuilder {
  private:
   static constexpr size_t kHeadBytes = kSniffBytes;
 
+  // While a whole content larger than kBigBuffer is buffered: a lease on big_buffer_gate(),
+  // and the buffers freed once the file is used (not kept for the rest of the layer).
+  class BigHold {
+   public:
+    BigHold(IndexBuilder& b, uint64_t size, bool whole) : b_(b) {
+      if (whole && size > kBigBuffer) lease_ = big_buffer_gate().acquire(static_cast<size_t>(size));
+    }
+    ~BigHold() {
+      if (lease_) b_.drop_whole();
+    }
+    BigHold(const BigHold&) = delete;
+    BigHold& operator=(const BigHold&) = delete;
+
+   private:
+    IndexBuilder& b_;
+    ByteGate::Lease lease_;  // given back after drop_whole()
+  };
+
+  void drop_whole();
   // Classifies `e` from its head and decides whether the whole content is needed (an ELF file
   // to parse, a captured file).
   bool wants_whole(Entry& e, std::span<const std::byte> head);
@@ -131,6 +152,7 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     copied = true;
   }
   bool whole = wants_whole(e, head);
+  BigHold hold(*this, e.size, whole);
   // The content scanner reads on to the end of the file; `head` holds every byte read so far.
   bool scan = scanner_ && scanner_->begin(e.path, e.size, e.kind);
   if (!whole && !scan) {
@@ -153,6 +175,7 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     }
   }
   if (scan) scanner_->feed(head);
+  if (whole) buf_.reserve(static_cast<size_t>(e.size));  // no doubling copies while it grows
   if (whole && !copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
   if (!whole) use_content(e, head, false);  // before the blocks overwrite `head`
   for (;;) {

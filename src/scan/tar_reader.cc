@@ -388,6 +388,18 @@ std::span<const std::byte> TarScanner::read_block() {
 }
 
 void TarScanner::read_rest_into(std::span<std::byte> dst) {
+  // The digests read `dst` on their thread: done before the caller reuses or frees it, also
+  // when the read fails (the caller's buffer goes away while the exception unwinds).
+  try {
+    read_rest_unsynced(dst);
+  } catch (...) {
+    in_.sync();
+    throw;
+  }
+  in_.sync();
+}
+
+void TarScanner::read_rest_unsynced(std::span<std::byte> dst) {
   size_t k = 0;
   while (k < dst.size()) {
     if (!lib_ && cur_.empty() && left_ > 0 && in_.can_read_direct()) {
@@ -410,8 +422,6 @@ void TarScanner::read_rest_into(std::span<std::byte> dst) {
     std::memcpy(dst.data() + k, b.data(), b.size());
     k += b.size();
   }
-  // The digests read `dst` on their thread: done before the caller reuses it.
-  in_.sync();
 }
 
 // One pax record's effect, as libarchive 3.6's pax_attribute() has it for the fields we keep;

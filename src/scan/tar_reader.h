@@ -97,6 +97,7 @@ class TarScanner {
   bool fell_back() const { return lib_ != nullptr; }
 
  private:
+  void read_rest_unsynced(std::span<std::byte> dst);
   enum class Fast { kEntry, kEnd, kFallback };
 
   Fast fast_next(RawEntry& raw);
