@@ -230,6 +230,7 @@ size_t index_bytes(const coroner::scan::LayerIndex& l) {
              l.facts.capacity() * sizeof(coroner::scan::Facts);
   for (const coroner::scan::Facts& f : l.facts) {
     b += f.first_line.capacity() + f.elf_error.capacity();
+    if (f.elf) b += sizeof(coroner::elf::ElfInfo);  // boxed (Facts holds a pointer)
     for (const auto& [k, v] : f.xattrs) b += k.capacity() + v.capacity();
   }
   for (const auto& [k, v] : l.captured) b += k.capacity() + v.capacity() + 64;
@@ -243,7 +244,7 @@ void BM_RealTarMemory(benchmark::State& state) {
   if (!real_tar()) return state.SkipWithError("CORONER_BENCH_TAR is not set");
   coroner::scan::ScanOptions options;
   options.verify = false;
-  size_t entries = 0, ib = 0, tb = 0, largest = 0;
+  size_t entries = 0, ib = 0, tb = 0, largest = 0, facts = 0, elfs = 0;
   for (auto _ : state) {
     auto stream = coroner::open_file_stream(real_tar());
     std::vector<coroner::scan::LayerIndex> layers;
@@ -251,6 +252,9 @@ void BM_RealTarMemory(benchmark::State& state) {
     coroner::fs::Tree tree = coroner::fs::Tree::build(layers);
     entries = layers[0].entries.size();
     ib = index_bytes(layers[0]);
+    facts = layers[0].facts.size();
+    elfs = static_cast<size_t>(std::count_if(layers[0].facts.begin(), layers[0].facts.end(),
+                                             [](const auto& f) { return bool(f.elf); }));
     tb = tree.memory_bytes();
     for (const coroner::scan::Entry& e : layers[0].entries)
       largest = std::max<size_t>(largest, e.size);
@@ -265,6 +269,9 @@ void BM_RealTarMemory(benchmark::State& state) {
   state.counters["total_B_per_entry"] = static_cast<double>(ib + tb) / n;
   state.counters["largest_file_MiB"] = static_cast<double>(largest) / (1 << 20);
   state.counters["peak_rss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024;
+  state.counters["facts"] = static_cast<double>(facts);
+  state.counters["elf_facts"] = static_cast<double>(elfs);
+  state.counters["sizeof_Facts"] = sizeof(coroner::scan::Facts);
 }
 
 }  // namespace

@@ -62,9 +62,47 @@ class StringArena {
   size_t allocated_ = 0;
 };
 
-// Rare or content-derived facts of an entry, kept out of Entry to keep it small.
+// An optional value kept on the heap: 8 bytes when empty, where std::optional<T> would hold a
+// whole T inline. Copies are deep. Reads like std::optional (bool, *, ->, has_value()).
+template <typename T>
+class Boxed {
+ public:
+  Boxed() = default;
+  Boxed(std::nullopt_t) {}  // NOLINT(google-explicit-constructor): as std::optional
+  Boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT(google-explicit-constructor)
+  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  Boxed& operator=(std::nullopt_t) {
+    p_.reset();
+    return *this;
+  }
+  Boxed& operator=(T v) {
+    p_ = std::make_unique<T>(std::move(v));
+    return *this;
+  }
+
+  bool has_value() const { return p_ != nullptr; }
+  explicit operator bool() const { return p_ != nullptr; }
+  // Requires: has_value().
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+  void reset() { p_.reset(); }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
+// Rare or content-derived facts of an entry, kept out of Entry to keep it small (the ELF summary
+// is boxed: scripts, xattrs and devices do not pay for its ~350 bytes).
 struct Facts {
-  std::optional<elf::ElfInfo> elf;
+  Boxed<elf::ElfInfo> elf;
   std::string elf_error;   // why elf::parse failed (feeds elf-corrupt); empty when it did not
   std::string first_line;  // scripts: line 1 up to 256 bytes, "\r" kept (the kernel keeps it)
   std::vector<std::pair<std::string, std::string>> xattrs;  // security.capability among them
