@@ -189,8 +189,8 @@ class HostCheck {
     if (over.empty()) return;
     // ld.so's own check (against libc.so.6's tag, the same glibc build) comes before any
     // library is opened.
-    auto libc_over = std::find_if(over.begin(), over.end(),
-                                  [&](const Over& x) { return libc && x.o == libc; });
+    auto libc_over =
+        std::find_if(over.begin(), over.end(), [&](const Over& x) { return libc && x.o == libc; });
     const Over& first = libc_over != over.end() ? *libc_over : over.front();
     std::vector<std::string> evidence{kernel_text(), glibc_evidence};
     for (const Over& x : over)
