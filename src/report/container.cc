@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "report/wrap.h"
 #include "scan/layer_index.h"
 
 namespace coroner::report {
@@ -159,29 +160,7 @@ ContainerSection container_section(const image::ContainerState& state,
 void container_text(const ContainerSection& s, std::ostream& out, size_t width) {
   const image::ContainerState& c = s.state;
   auto line = [&](std::string_view prefix, const std::string& body, size_t indent) {
-    // Word wrap, as the rest of the text report does.
-    out << prefix;
-    size_t col = prefix.size();
-    if (width == 0 || col + body.size() <= width) {
-      out << body << "\n";
-      return;
-    }
-    bool first = true;
-    for (std::string_view word : split(body, ' ')) {
-      if (!first && col + 1 + word.size() > width) {
-        out << "\n" << std::string(indent, ' ');
-        col = indent;
-        first = true;
-      }
-      if (!first) {
-        out << ' ';
-        ++col;
-      }
-      out << word;
-      col += word.size();
-      first = false;
-    }
-    out << "\n";
+    wrapped(out, prefix, body, indent, width);
   };
   std::string head = "container " + escape(c.name) + " (" + image::engine::short_id(c.id) +
                      "), image " + escape(c.image) + ": " + escape(c.status);

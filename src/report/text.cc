@@ -3,6 +3,7 @@
 
 #include "base/text.h"
 #include "report/report.h"
+#include "report/wrap.h"
 #include "rules/rules.h"
 
 namespace coroner::report {
@@ -37,9 +38,6 @@ const rules::Finding* blocker(const Report& r) {
   return nullptr;
 }
 
-void wrapped(std::ostream& out, std::string_view prefix, std::string_view body, size_t indent,
-             size_t width);
-
 void verdict_text(const Report& r, std::ostream& out, const TextOptions& o) {
   const char* red = o.color ? "\x1b[1;31m" : "";
   const char* green = o.color ? "\x1b[1;32m" : "";
@@ -67,45 +65,6 @@ void verdict_text(const Report& r, std::ostream& out, const TextOptions& o) {
   if (f->layer_index) line += " — added in " + layer_text(*f);
   if (!f->fix.empty()) line += " — fix: " + f->fix;
   wrapped(out, "  ", line, 4, o.width);
-}
-
-// Display width of UTF-8 text: one column per code point (CJK and emoji are rare in findings).
-size_t columns(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// Writes `prefix` + `body`, word-wrapped at `width` columns (0: no wrapping); continuation lines
-// are indented by `indent` spaces. A word longer than a line stays whole.
-void wrapped(std::ostream& out, std::string_view prefix, std::string_view body, size_t indent,
-             size_t width) {
-  out << prefix;
-  size_t col = columns(prefix);
-  if (width == 0 || col + columns(body) <= width) {
-    out << body << "\n";
-    return;
-  }
-  bool first = true;
-  while (!body.empty()) {
-    size_t sp = body.find(' ');
-    std::string_view word = body.substr(0, sp);
-    body = sp == std::string_view::npos ? std::string_view() : body.substr(sp + 1);
-    size_t w = columns(word);
-    if (!first && col + 1 + w > width) {
-      out << "\n" << std::string(indent, ' ');
-      col = indent;
-      first = true;
-    }
-    if (!first) {
-      out << ' ';
-      ++col;
-    }
-    out << word;
-    col += w;
-    first = false;
-  }
-  out << "\n";
 }
 
 std::string_view plural_heading(rules::Severity s) {
