@@ -1,6 +1,5 @@
 #include "cli/audit.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unordered_map>
 
 #include "base/digest.h"
 #include "base/error.h"
@@ -18,6 +16,7 @@
 #include "explore/layer_reader.h"
 #include "image/ref.h"
 #include "linux/root.h"
+#include "pkg/digest_pass.h"
 #include "pkg/verify.h"
 #include "report/report.h"
 #include "rules/audit_rules.h"
@@ -130,44 +129,6 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// The secret scanner plus an md5 of every regular file, in the scan's single pass: dpkg's
-// md5sums then need no second read of the layers. The digest is handed over as a ContentMatch
-// with rule kMd5Rule (no secret rule has that number) and the hex digest as `redacted`.
-constexpr uint16_t kMd5Rule = 0xffff;
-
-class AuditScanner : public scan::ContentScanner {
- public:
-  explicit AuditScanner(std::unique_ptr<scan::ContentScanner> inner) : inner_(std::move(inner)) {}
-  bool begin(std::string_view path, uint64_t size, scan::ContentKind kind) override {
-    inner_on_ = inner_->begin(path, size, kind);
-    hashing_ = size > 0 && ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr) == 1;
-    return inner_on_ || hashing_;
-  }
-  void feed(std::span<const std::byte> block) override {
-    if (inner_on_) inner_->feed(block);
-    if (hashing_) EVP_DigestUpdate(ctx_.get(), block.data(), block.size());
-  }
-  void end(std::vector<scan::ContentMatch>& out) override {
-    if (inner_on_) inner_->end(out);
-    if (!hashing_) return;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md, &n) != 1) return;
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < n; ++i) {
-      hex += kHex[md[i] >> 4];
-      hex += kHex[md[i] & 15];
-    }
-    out.push_back({0, 0, kMd5Rule, std::move(hex)});
-  }
-
- private:
-  std::unique_ptr<scan::ContentScanner> inner_;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-  bool inner_on_ = false, hashing_ = false;
-};
-
 }  // namespace
 
 std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest& request) {
@@ -176,8 +137,9 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
   r.capture = [other](std::string_view p, uint64_t size) {
     return capture_for_audit(p, size) || (other && other(p, size));
   };
-  // The secret scanner runs in the scan's single pass.
-  r.content_scanner = [] { return std::make_unique<AuditScanner>(rules::make_secret_scanner()); };
+  // The secret scanner and the md5 of package files (pkg/digest_pass.h: dpkg's digests then
+  // need no second read) run in the scan's single pass.
+  r.content_scanner = [] { return pkg::md5_pass(rules::make_secret_scanner()); };
   return explore::open_image(r);
 }
 
@@ -185,27 +147,16 @@ std::vector<rules::Finding> audit_findings(const explore::Image& image,
                                            std::vector<std::string> config_drift,
                                            std::vector<std::string>* notes) {
   linux_::RootView root(image.tree(), image.layers());
-  // Package verification: the scan keeps no per-file digests (it cannot know which files a
-  // package owns before the database is read), so verify re-reads only the package-owned
-  // entries that have a recorded digest, each layer once.
-  // The md5 of each file the scan hashed (AuditScanner): dpkg's digests need no second read.
-  std::unordered_map<const scan::Entry*, std::string_view> md5;
-  for (const scan::LayerIndex& l : image.layers()) {
-    for (const scan::ContentMatch& m : l.content_matches) {
-      if (m.rule == kMd5Rule && m.entry < l.entries.size()) md5[&l.entries[m.entry]] = m.redacted;
-    }
-  }
+  // Package verification: the md5s of the scan's pass, and a re-read (each layer once) of the
+  // package files it did not hash.
+  pkg::PassDigests md5(image.layers());
   pkg::VerifyReport packages = pkg::verify(
       image.tree(), image.layers(),
       [&](uint32_t layer, std::span<const scan::Entry* const> entries,
           const pkg::EntryContentFn& fn) {
         explore::read_entries(image.source(), image.layers()[layer], entries, fn);
       },
-      [&](const scan::Entry& e, size_t hex_len) -> std::optional<std::string> {
-        auto it = md5.find(&e);
-        if (hex_len != 32 || it == md5.end()) return std::nullopt;
-        return std::string(it->second);
-      });
+      md5.known());
   if (notes) notes->insert(notes->end(), packages.notes.begin(), packages.notes.end());
   rules::AuditInput in{root, image.info()};
   in.packages = &packages;

@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "explore/layer_reader.h"
 #include "explore/open_image.h"
+#include "pkg/digest_pass.h"
 #include "pkg/sbom.h"
 #include "pkg/verify.h"
 
@@ -135,6 +136,8 @@ CommandResult run_packages(const Request& request) {
   // Open and scan, keeping the package databases whole.
   explore::ImageRequest ir{p.image, p.platform};
   ir.capture = pkg::capture_package_db;
+  // dpkg's md5s of package files in the scan's single pass (pkg/digest_pass.h).
+  if (p.verify) ir.content_scanner = [] { return pkg::md5_pass(nullptr); };
   auto image = explore::open_image(ir);
   // Inventory from the captured databases.
   pkg::Inventory inv = pkg::inventory(image->tree(), image->layers());
@@ -150,13 +153,15 @@ CommandResult run_packages(const Request& request) {
   }
   // Verification: each layer holding package-owned content is streamed once.
   std::optional<pkg::VerifyReport> report;
+  pkg::PassDigests pass(image->layers());
   if (p.verify) {
-    report =
-        pkg::verify(image->tree(), image->layers(),
-                    [&](uint32_t layer, std::span<const scan::Entry* const> entries,
-                        const pkg::EntryContentFn& fn) {
-                      explore::read_entries(image->source(), image->layers()[layer], entries, fn);
-                    });
+    report = pkg::verify(
+        image->tree(), image->layers(),
+        [&](uint32_t layer, std::span<const scan::Entry* const> entries,
+            const pkg::EntryContentFn& fn) {
+          explore::read_entries(image->source(), image->layers()[layer], entries, fn);
+        },
+        pass.known());
     result.warnings.insert(result.warnings.end(), report->notes.begin(), report->notes.end());
     if (!report->findings.empty()) result.exit_code = 1;
   }

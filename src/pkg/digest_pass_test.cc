@@ -1,0 +1,105 @@
+#include "pkg/digest_pass.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace coroner::pkg {
+namespace {
+
+std::span<const std::byte> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+// Records what it was shown, to check md5_pass forwards every file and block to it.
+class Recorder : public scan::ContentScanner {
+ public:
+  explicit Recorder(std::string* log) : log_(log) {}
+  bool begin(std::string_view path, uint64_t, scan::ContentKind) override {
+    *log_ += "begin " + std::string(path) + ";";
+    return path.ends_with(".env");
+  }
+  void feed(std::span<const std::byte> b) override {
+    *log_ += "feed " + std::string(reinterpret_cast<const char*>(b.data()), b.size()) + ";";
+  }
+  void end(std::vector<scan::ContentMatch>& out) override { out.push_back({0, 1, 7, "x…"}); }
+
+ private:
+  std::string* log_;
+};
+
+TEST(MayBePackageFileTest, SystemTreesYesLocalUserAndRuntimeTreesNo) {
+  for (std::string_view p : {"usr/bin/ls", "usr/lib/x86_64-linux-gnu/libc.so.6", "bin/sh",
+                             "sbin/init", "etc/passwd", "lib/systemd/x", "lib64/ld.so",
+                             "boot/vmlinuz", "var/lib/ucf/x", "var/www/index.html", "usr"}) {
+    EXPECT_TRUE(may_be_package_file(p)) << p;
+  }
+  for (std::string_view p :
+       {"usr/local/bin/app", "opt/app/main.py", "home/u/.bashrc", "root/.profile", "srv/x", "tmp/x",
+        "var/tmp/x", "var/log/syslog", "var/cache/apt/x", "var/run/x.pid", "run/x", "app/server",
+        "mnt/x", "etcetera/x", "usrx/bin"}) {
+    EXPECT_FALSE(may_be_package_file(p)) << p;
+  }
+}
+
+TEST(Md5PassTest, HashesPackageFilesAcrossBlocksAndHandsTheDigestOver) {
+  auto pass = md5_pass(nullptr);
+  ASSERT_TRUE(pass->begin("usr/bin/hello", 11, scan::ContentKind::kText));
+  pass->feed(bytes("hello "));
+  pass->feed(bytes("world"));
+  std::vector<scan::ContentMatch> out;
+  pass->end(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rule, kPassMd5Rule);
+  EXPECT_EQ(out[0].redacted, "5eb63bbbe01eeed093cb22bb8f5acdc3");  // md5sum of "hello world"
+}
+
+TEST(Md5PassTest, DeclinesFilesOutsidePackageTreesAndEmptyFiles) {
+  auto pass = md5_pass(nullptr);
+  EXPECT_FALSE(pass->begin("opt/app/x", 10, scan::ContentKind::kText));
+  EXPECT_FALSE(pass->begin("usr/bin/empty", 0, scan::ContentKind::kEmpty));
+}
+
+TEST(Md5PassTest, InnerScannerSeesEveryFileAndBlockAsIfAlone) {
+  std::string log;
+  auto pass = md5_pass(std::make_unique<Recorder>(&log));
+  // The inner scanner wants it, the md5 does not (opt/): still scanned.
+  ASSERT_TRUE(pass->begin("opt/app/.env", 3, scan::ContentKind::kText));
+  pass->feed(bytes("A=1"));
+  std::vector<scan::ContentMatch> out;
+  pass->end(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rule, 7);
+  // Only the md5 wants it: the inner scanner is asked, then left out.
+  ASSERT_TRUE(pass->begin("etc/motd", 2, scan::ContentKind::kText));
+  pass->feed(bytes("hi"));
+  out.clear();
+  pass->end(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rule, kPassMd5Rule);
+  EXPECT_EQ(log, "begin opt/app/.env;feed A=1;begin etc/motd;");
+}
+
+TEST(PassDigestsTest, KnowsHashedEntriesAndEmptyFilesOnlyForMd5) {
+  std::vector<scan::LayerIndex> layers(1);
+  scan::LayerIndex& l = layers[0];
+  l.entries.resize(3);
+  l.entries[0].size = 11;
+  l.entries[1].size = 0;
+  l.entries[2].size = 5;  // not hashed (e.g. under opt/)
+  l.content_matches.push_back({0, 0, kPassMd5Rule, "5eb63bbbe01eeed093cb22bb8f5acdc3"});
+  l.content_matches.push_back({2, 3, 1, "AKIA…(20)"});  // a secret match: not a digest
+  l.content_matches.push_back({9, 0, kPassMd5Rule, "bad index"});
+  PassDigests d(layers);
+  EXPECT_EQ(d.size(), 1u);
+  KnownDigest known = d.known();
+  EXPECT_EQ(known(l.entries[0], 32), "5eb63bbbe01eeed093cb22bb8f5acdc3");
+  EXPECT_EQ(known(l.entries[1], 32), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(known(l.entries[2], 32), std::nullopt);
+  EXPECT_EQ(known(l.entries[0], 64), std::nullopt);  // sha256 (rpm): not from this pass
+}
+
+}  // namespace
+}  // namespace coroner::pkg
