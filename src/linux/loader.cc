@@ -280,7 +280,9 @@ class Simulation {
   const fs::Tree& tree_;
   const LoaderEnv& env_;
   LoadResult& out_;
-  fs::NodeId cwd_ = fs::kRootNode;
+  // nullopt: the WORKDIR is not in the image. Docker creates it, empty, before the process
+  // starts, so a relative path finds nothing there (rather than being looked up from /).
+  std::optional<fs::NodeId> cwd_;
 
   Arch arch_;
   const elf::ElfInfo* elf_ = nullptr;  // the program's
@@ -305,8 +307,9 @@ void Simulation::note(std::string text) {
 // open_verify (glibc elf/dl-load.c) and map_library (musl), on the facts the scan kept.
 Candidate Simulation::check(const std::string& path) const {
   Candidate c;
+  if (!cwd_ && (path.empty() || path.front() != '/')) return c;  // in the empty WORKDIR
   fs::ResolveOptions opt;
-  opt.cwd = cwd_;
+  opt.cwd = cwd_.value_or(fs::kRootNode);
   fs::ResolveResult r = fs::resolve(tree_, path, opt);
   if (!r.ok()) return c;  // ENOENT, ENOTDIR, ELOOP: the next candidate
   c.node = *r.node;
@@ -494,8 +497,9 @@ std::optional<std::pair<std::string, Candidate>> Simulation::search_dirs(
   for (const std::string& dir : dirs) {
     searched->push_back(dir.empty() ? "." : dir);
     std::string base = dir.empty() ? "" : (dir == "/" ? "/" : dir + "/");
+    if (!cwd_ && (dir.empty() || dir.front() != '/')) continue;  // in the empty WORKDIR
     fs::ResolveOptions opt;
-    opt.cwd = cwd_;
+    opt.cwd = cwd_.value_or(fs::kRootNode);
     if (!fs::resolve(tree_, dir.empty() ? "." : dir, opt).ok()) continue;
     for (const std::string& sub : subdirs ? subdirs_ : kNone) {
       std::string path = base + sub + name;

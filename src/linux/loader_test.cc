@@ -415,6 +415,22 @@ TEST_F(LoaderTest, NeededPathIsRelativeToTheWorkingDirectory) {
   EXPECT_EQ(load("/app/x", env).missing.size(), 1u);
 }
 
+// Docker creates a WORKDIR the image lacks, empty: relative paths find nothing there, even
+// where the same path exists relative to /.
+TEST_F(LoaderTest, MissingWorkdirIsEmptyNotTheRoot) {
+  file("app/x", prog({"lib/libx.so.1", "libc.so.6"}));
+  file("lib/libx.so.1", lib("libx.so.1"));
+  LoaderEnv env;
+  env.cwd = "/";
+  EXPECT_EQ(where(load("/app/x", env), "lib/libx.so.1"), "lib/libx.so.1");
+  env.cwd = "/nonexistent/work";
+  LoadResult r = load("/app/x", env);
+  ASSERT_EQ(r.missing.size(), 1u);
+  EXPECT_EQ(r.missing[0].name, "lib/libx.so.1");
+  // Absolute paths and the default search path are unaffected.
+  EXPECT_FALSE(where(r, "libc.so.6").empty());
+}
+
 TEST_F(LoaderTest, VersionMissingListsAll) {
   elf::ElfInfo p = prog({"libc.so.6"});
   p.verneed = {{"libc.so.6", {"GLIBC_2.34", "GLIBC_2.38", "GLIBC_2.39"}},
