@@ -173,6 +173,7 @@ TEST(ReportSarifTest, RulesFromTheTableAndResultsWithLocations) {
             "run/my%20app%231%25.pid");
   EXPECT_TRUE(run["originalUriBaseIds"].contains("IMAGEROOT"));
   EXPECT_EQ(run["properties"]["verdict"]["reason"], "shebang-crlf");
+  EXPECT_EQ(run["properties"]["verdict"]["predicted_exit"], 1);  // as in the JSON report
 }
 
 TEST(ReportHtmlTest, SelfContainedAndEscaped) {

@@ -172,6 +172,7 @@ Json run_properties(const Report& r) {
   v["starts"] = r.verdict.starts;
   v["reason"] = r.verdict.reason ? Json(*r.verdict.reason) : Json(nullptr);
   v["predicted_error"] = r.verdict.predicted_error;
+  v["predicted_exit"] = r.verdict.predicted_exit ? Json(*r.verdict.predicted_exit) : Json(nullptr);
   v["exec_chain"] = r.verdict.exec_chain;
   v["runtime"] = r.runtime;
   Json p;
