@@ -1,9 +1,9 @@
 // docker-daemon: and container: over engine.h. The docker-daemon: layers come from
 // GET /images/{id}/get (a docker save tar), scanned as the stream arrives (SaveStreamSource;
 // spooled to an unlinked temporary file too when the command reads content twice); with via
-// "export" from a container that is created (never started)
-// and exported as one flat tar, teed into a spool file so that later reads (cat, grep) need no
-// second export. That container is removed at the end of the export, when the source is
+// "export" from a container that is created (never started) and exported as one flat tar,
+// streamed into the scan (teed into a spool file only when the command reads content twice:
+// cat, grep, export). That container is removed at the end of the export, when the source is
 // destroyed, or from a SIGINT/SIGTERM/SIGHUP handler that sends the DELETE itself.
 #include "image/engine_source.h"
 
@@ -413,20 +413,48 @@ class ContainerGuard {
 
 // --- sources -------------------------------------------------------------------------------
 
-// One flat layer: a container's export, read once and teed into a spool file.
+// A stream that calls `on_end` once when it reaches its end (or when it is destroyed first).
+class EndNotifyStream : public ByteStream {
+ public:
+  EndNotifyStream(std::unique_ptr<ByteStream> in, std::function<void()> on_end)
+      : in_(std::move(in)), on_end_(std::move(on_end)) {}
+  // Destroyed before the end (an error elsewhere): the owner's ContainerGuard cleans up.
+  size_t read(std::span<std::byte> buf) override {
+    if (!in_) return 0;
+    size_t n = in_->read(buf);
+    if (n == 0 && !buf.empty()) finish();
+    return n;
+  }
+  std::string name() const override { return name_.empty() && in_ ? in_->name() : name_; }
+
+ private:
+  void finish() {
+    if (!in_) return;
+    name_ = in_->name();
+    in_.reset();
+    if (on_end_) std::exchange(on_end_, nullptr)();
+  }
+  std::unique_ptr<ByteStream> in_;
+  std::function<void()> on_end_;
+  std::string name_;
+};
+
+// One flat layer: a container's export. With `spool`, read once and teed into a spool file so
+// that any number of later reads (cat, grep) need no second export; without it (a single-pass
+// command: diagnose, find, ls...), streamed straight into the scan and never written to disk,
+// and opening the layer a second time is an internal error.
 class ExportSource : public ImageSource {
  public:
   ExportSource(std::unique_ptr<Client> client, std::string container_id, bool temporary,
-               ImageInfo info)
+               ImageInfo info, bool spool)
       : client_(std::move(client)), info_(std::move(info)) {
     if (temporary) guard_ = std::make_unique<ContainerGuard>(*client_, container_id);
-    std::string path = "/containers/" + container_id + "/export";
-    std::string name = "container " + engine::short_id(container_id) + " export";
-    spool_ = std::make_unique<TeeSpool>([this, path, name] { return client_->stream(path, name); },
-                                        [this] {
-                                          if (guard_) guard_->remove();
-                                        },
-                                        name);
+    path_ = "/containers/" + container_id + "/export";
+    name_ = "container " + engine::short_id(container_id) + " export";
+    if (spool) {
+      spool_ = std::make_unique<TeeSpool>([this] { return client_->stream(path_, name_); },
+                                          [this] { remove_container(); }, name_);
+    }
   }
   ~ExportSource() override {
     spool_.reset();
@@ -435,15 +463,27 @@ class ExportSource : public ImageSource {
   const ImageInfo& info() const override { return info_; }
   std::unique_ptr<ByteStream> open_layer(size_t index) const override {
     CORONER_CHECK(index == 0);
+    bool again = opened_.exchange(true);
+    if (!spool_) {
+      CORONER_CHECK(!again);  // single pass: the scan reads the export once
+      return std::make_unique<EndNotifyStream>(client_->stream(path_, name_),
+                                               [this] { remove_container(); });
+    }
     // The first stream pulls the export as it is read; a later one reads a complete spool.
-    if (opened_.exchange(true)) spool_->drain();
+    if (again) spool_->drain();
     return std::make_unique<TeeStream>(*spool_);
   }
 
  private:
+  // The temporary container is removed as soon as its export has been read.
+  void remove_container() const {
+    if (guard_) guard_->remove();
+  }
+
   std::unique_ptr<Client> client_;
   std::unique_ptr<ContainerGuard> guard_;
   std::unique_ptr<TeeSpool> spool_;
+  std::string path_, name_;
   mutable std::atomic<bool> opened_{false};
   ImageInfo info_;
 };
@@ -859,7 +899,8 @@ ImageInfo flat_info(const Ref& ref, ImageConfig config, std::vector<std::string>
 }
 
 std::unique_ptr<ImageSource> open_via_export(std::unique_ptr<Client> client, const Ref& ref,
-                                             const std::string& id, const json& inspect) {
+                                             const std::string& id, const json& inspect,
+                                             bool spool) {
   std::vector<std::string> notes;
   json history = get_ok(*client, "/images/" + id + "/history", what_of(ref) + ": history");
   size_t layers = inspect.contains("RootFS") && inspect["RootFS"].contains("Layers") &&
@@ -879,15 +920,18 @@ std::unique_ptr<ImageSource> open_via_export(std::unique_ptr<Client> client, con
       ref, std::move(config), std::move(notes),
       "--via export: the root was read as one flat tar from a created, never started container "
       "(removed afterwards); Docker adds /.dockerenv, /etc/hosts, /etc/hostname, "
-      "/etc/resolv.conf; history steps are not mapped to layers");
-  return std::make_unique<ExportSource>(std::move(client), cid, true, std::move(info));
+      "/etc/resolv.conf, /etc/mtab (when missing) and the /dev, /proc, /sys mount points; history "
+      "steps are not mapped to layers");
+  return std::make_unique<ExportSource>(std::move(client), cid, true, std::move(info), spool);
 }
 
 std::unique_ptr<ImageSource> open_docker_daemon(std::unique_ptr<Client> client, const Ref& ref,
                                                 const OpenOptions& options) {
   Inspected img = inspect_image(*client, ref.name);
   json inspect = parse_json(img.body, "image inspect");
-  if (options.via == "export") return open_via_export(std::move(client), ref, img.id, inspect);
+  if (options.via == "export") {
+    return open_via_export(std::move(client), ref, img.id, inspect, !options.single_pass);
+  }
   return open_saved(std::move(client), ref, img.id, img, options);
 }
 
@@ -931,7 +975,8 @@ void read_changes(Client& client, ContainerState& s) {
   }
 }
 
-std::unique_ptr<ImageSource> open_container(std::unique_ptr<Client> client, const Ref& ref) {
+std::unique_ptr<ImageSource> open_container(std::unique_ptr<Client> client, const Ref& ref,
+                                            bool spool) {
   Inspected ct = inspect_container(*client, ref.name);
   json c = parse_json(ct.body, "container inspect");
   ContainerState state = state_of(c);
@@ -962,7 +1007,7 @@ std::unique_ptr<ImageSource> open_container(std::unique_ptr<Client> client, cons
                              "wrote included); entrypoint, cmd, user, env and workdir are those "
                              "it was created with");
   info.container = std::move(state);
-  return std::make_unique<ExportSource>(std::move(client), ct.id, false, std::move(info));
+  return std::make_unique<ExportSource>(std::move(client), ct.id, false, std::move(info), spool);
 }
 
 }  // namespace
@@ -1256,7 +1301,9 @@ engine::Client connect_from_env() {
 std::unique_ptr<ImageSource> open_engine_source(const Ref& ref, const OpenOptions& options) {
   auto client =
       std::make_unique<Client>(engine::resolve_endpoint(engine::endpoint_inputs_from_env()));
-  if (ref.transport == Transport::kContainer) return open_container(std::move(client), ref);
+  if (ref.transport == Transport::kContainer) {
+    return open_container(std::move(client), ref, !options.single_pass);
+  }
   if (!options.via.empty() && options.via != "save" && options.via != "export") {
     throw Error("--via " + escape(options.via, 20) + ": expected save or export");
   }

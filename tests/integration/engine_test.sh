@@ -83,7 +83,14 @@ log "ok: docker-daemon: streams the save (no temporary file for diagnose/ls), ca
 python3 "$HERE/tools/treecmp.py" --ignore-docker-injected "$T/via-save" "$T/via-export" ||
   fail "--via export differs from the save path"
 [ -z "$(dk ps -aq --filter label=org.coroner)" ] || fail "a container was left behind"
-log "ok: --via export == save (Docker-injected files aside), no container left"
+# A single-pass command streams the export straight into the scan (no spool file): same paths.
+injected='^/(\.dockerenv|etc/(hosts|hostname|resolv\.conf|mtab)|dev|proc|sys)(/|$)'
+"$COR" find --via export coroner-test/engine:1 | grep -Ev "$injected" >"$T/find-export"
+"$COR" find docker-daemon:coroner-test/engine:1 | grep -Ev "$injected" >"$T/find-save"
+[ -s "$T/find-save" ] || fail "find docker-daemon: printed nothing"
+diff "$T/find-save" "$T/find-export" >&2 || fail "find --via export differs from the save path"
+[ -z "$(dk ps -aq --filter label=org.coroner)" ] || fail "a container was left behind (find)"
+log "ok: --via export == save (Docker-injected files aside; export and find), no container left"
 
 # 3. SIGINT mid-export removes the container.
 python3 -c 'import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
