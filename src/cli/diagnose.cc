@@ -276,15 +276,17 @@ CommandResult run_diagnose(const Request& request) {
   progress.finish();
   linux_::RootView root(image->tree(), image->layers());
   // Simulate what the daemon, runc and the kernel would do.
-  linux_::ExecOptions eo;
-  eo.overrides = {d.entrypoint, d.user, d.workdir, d.env, d.args};
-  eo.platform = image->info().platform;
-  linux_::ExecResult exec = linux_::simulate_exec(root, image->info().config, eo);
-  // Rules: the verdict, the blockers and the hazards for the chosen runtime.
+  // The host the image will run on (this machine unless --kernel / --cpu say otherwise).
   rules::Host host = rules::this_host();
   if (!d.kernel.empty()) host.kernel = d.kernel, host.kernel_from = "--kernel";
   if (!d.cpu.empty())
     host.x86_64_level = *rules::parse_x86_64_level(d.cpu), host.cpu_from = "--cpu";
+  linux_::ExecOptions eo;
+  eo.overrides = {d.entrypoint, d.user, d.workdir, d.env, d.args};
+  eo.platform = image->info().platform;
+  if (host.x86_64_level > 0) eo.x86_64_level = host.x86_64_level;
+  linux_::ExecResult exec = linux_::simulate_exec(root, image->info().config, eo);
+  // Rules: the verdict, the blockers and the hazards for the chosen runtime.
   rules::RuleOutput out =
       rules::run_rules({root, image->info(), exec, *rules::parse_runtime(d.runtime), host});
   // Render.

@@ -1020,6 +1020,7 @@ bool Sim::exec_elf(const std::string& exec_path, fs::NodeId node, const std::str
   lenv.ld_library_path = env_value("LD_LIBRARY_PATH").value_or("");
   lenv.platform = platform_text();
   lenv.cwd = r_.workdir;  // relative DT_NEEDED paths and empty LD_LIBRARY_PATH entries
+  lenv.x86_64_level = options_.x86_64_level;
   LoadResult lr = simulate_load(root_, node, lenv);
   for (const std::string& note : lr.notes) step("ld.so", note);
   if (!lr.missing.empty()) {

@@ -88,6 +88,9 @@ struct ExecResult {
 struct ExecOptions {
   RunOverrides overrides;
   std::string platform;  // "linux/amd64" (os/arch[/variant]); empty: taken from the config
+  // x86-64 level of the host CPU (LoaderEnv::x86_64_level): which glibc-hwcaps/x86-64-vN
+  // libraries the loader picks. 1: the baseline.
+  int x86_64_level = 1;
 };
 
 // Simulates `docker run IMAGE` for the image described by `config` over `root`. Never throws on

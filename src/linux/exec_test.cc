@@ -782,6 +782,31 @@ TEST_F(ExecTest, LibraryMissingUnderMuslUsesMuslsWording) {
   EXPECT_EQ(r.verdict.predicted_exit, 127);
 }
 
+// The loader the exec simulation runs picks glibc-hwcaps/x86-64-vN libraries by the host's CPU
+// level (ExecOptions::x86_64_level): a library only built for v3 is there on a v3 host.
+TEST_F(ExecTest, HwcapsOnlyLibraryFollowsTheHostCpuLevel) {
+  elf::ElfInfo lib = static_elf();
+  lib.e_type = 3;
+  lib.soname = "libfoo.so.1";
+  b.dir("lib")
+      .dir("lib/x86_64-linux-gnu")
+      .dir("lib/x86_64-linux-gnu/glibc-hwcaps")
+      .dir("lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3")
+      .file("lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1", 100, 0644)
+      .elf(lib);
+  elf::ElfInfo e = dyn_elf();
+  e.needed = {"libfoo.so.1"};
+  b.file("app/server", 100, 0755).elf(e);
+  cfg.cmd = {"/app/server"};
+  // Baseline CPU: on disk, but only where a v3 CPU's loader looks.
+  EXPECT_EQ(run().verdict.reason, "library-not-in-search-path");
+  ExecOptions o;
+  o.x86_64_level = 3;
+  ExecResult r3 = run(o);
+  EXPECT_FALSE(has_issue(r3, "library-not-in-search-path"));
+  EXPECT_TRUE(r3.verdict.starts);
+}
+
 TEST_F(ExecTest, LibraryPresentIsFine) {
   elf::ElfInfo lib = static_elf();
   lib.e_type = 3;
