@@ -13,6 +13,13 @@ namespace {
 
 using json = nlohmann::json;
 
+json explanation_json(const image::ExitExplanation& e) {
+  return {{"summary", e.summary},
+          {"detail", e.detail},
+          {"signal", e.signal ? json(*e.signal) : json(nullptr)},
+          {"log_errors", e.log_errors}};
+}
+
 json to_json(const image::ContainerState& c) {
   json changes = json::array();
   for (const auto& [kind, path] : c.changes) {
@@ -31,6 +38,7 @@ json to_json(const image::ContainerState& c) {
           {"started_at", c.started_at},
           {"finished_at", c.finished_at},
           {"suspected_cause", image::suspected_cause(c)},
+          {"exit", explanation_json(image::explain_exit(c))},
           {"log_tail", c.log_tail},
           {"changes", changes}};
 }
@@ -45,6 +53,14 @@ void print_one(const image::ContainerState& c) {
               escape(c.finished_at).c_str());
   if (!c.error.empty()) std::printf("error: %s\n", escape(c.error).c_str());
   std::printf("suspected cause: %s\n", image::suspected_cause(c).c_str());
+  // The same explanation `diagnose container:X` gives, without scanning the file system.
+  if (c.status != "running" && c.status != "paused") {
+    image::ExitExplanation e = image::explain_exit(c);
+    std::printf("exit: %s\n", e.summary.c_str());
+    if (!e.detail.empty()) std::printf("  %s\n", e.detail.c_str());
+    std::printf("  (coroner diagnose container:%s compares it with what the image predicts)\n",
+                escape(c.name.empty() ? image::engine::short_id(c.id) : c.name).c_str());
+  }
   std::printf("last log lines (%zu):\n", c.log_tail.size());
   for (const std::string& l : c.log_tail) std::printf("  %s\n", escape(l, 400).c_str());
   std::printf("changes (%zu):\n", c.changes.size());

@@ -109,6 +109,9 @@ dk run --network none --name engine-died coroner-test/engine:1 >/dev/null 2>&1 |
 out=$("$COR" ps engine-died)
 grep -q 'exit code 3' <<<"$out" || fail "ps engine-died: no exit code 3: $out"
 grep -q 'error: /etc/app.conf missing' <<<"$out" || fail "ps engine-died: no log line: $out"
+grep -q '^exit: .*3' <<<"$out" || fail "ps engine-died: no exit explanation: $out"
+"$COR" ps --json engine-died | python3 -c 'import json,sys; e=json.load(sys.stdin)["exit"]; sys.exit(0 if "3" in e["summary"] and any("app.conf" in l for l in e["log_errors"]) else 1)' ||
+  fail "ps --json engine-died: no exit explanation with the log's error line"
 "$COR" ps | grep -E '^engine-died .* 3 ' >/dev/null || fail "coroner ps does not list engine-died"
 "$COR" ls container:engine-died /app | grep -qx run || fail "container: ls /app"
 log "ok: container: and ps give the exit code and the last log lines"
