@@ -2,8 +2,9 @@
 // /usr/lib/sysimage/rpm/rpmdb.sqlite), whose Packages table holds one rpm header blob per
 // installed package. The header (an index of 16-byte entries, then the data store, all
 // big-endian) is parsed by hand, bounds-checked: NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM,
-// SIZE, LICENSE and the file list with digests, modes, sizes, mtimes, link targets, flags and
-// states. Older databases (BerkeleyDB "Packages", SUSE's ndb "Packages.db") are not read.
+// SIZE, LICENSE and the file list with digests, modes, sizes, mtimes, link targets, flags,
+// states, owners, devices and capabilities. The BerkeleyDB "Packages" of older releases is read
+// by rpm_bdb.h; SUSE's ndb "Packages.db" is not read.
 #pragma once
 
 #include <cstddef>
@@ -43,7 +44,25 @@ struct RpmFile {
   std::optional<uint32_t> mtime;  // FILEMTIMES
   std::string linkto;             // FILELINKTOS: symlink target, else empty
   RpmFileState state = RpmFileState::kNormal;
+  std::optional<std::string> user, group;  // FILEUSERNAME, FILEGROUPNAME (absent: not recorded)
+  uint16_t rdev = 0;                       // FILERDEVS: (major & 0xff) << 8 | (minor & 0xff)
+  std::string caps;                        // FILECAPS: "cap_net_bind_service=ep", or empty
 };
+
+// A file's capability sets, as libcap's cap_t holds them (bit n: capability n).
+struct FileCaps {
+  uint64_t effective = 0, permitted = 0, inheritable = 0;
+  bool operator==(const FileCaps&) const = default;
+};
+
+// libcap's cap_from_text(3) of a FILECAPS string ("cap_net_raw,cap_net_admin+ep", "=",
+// "all=ep cap_sys_admin-e"); nullopt where libcap would fail to parse it.
+std::optional<FileCaps> parse_cap_text(std::string_view text);
+
+// The security.capability xattr (struct vfs_cap_data, revisions 1-3, little-endian) as libcap's
+// cap_get_file(3) loads it: the effective set is permitted | inheritable when the effective flag
+// is set. nullopt for a malformed value (cap_get_file fails).
+std::optional<FileCaps> decode_vfs_cap(std::string_view xattr);
 
 struct RpmPackage {
   std::string name, version, release;

@@ -232,16 +232,53 @@ TEST_F(RpmVerifyTest, MtimeChangeIsT) {
   EXPECT_EQ(lines(), (std::vector<std::string>{".......T.    /usr/bin/hello"}));
 }
 
-TEST_F(RpmVerifyTest, BerkeleyDbIsNamedNotRead) {
+TEST_F(RpmVerifyTest, BerkeleyDbPackagesIsRead) {
   coroner::testing::TreeBuilder old;
-  old.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages", 4096);
+  old.dir("etc").dir("usr").dir("usr/bin").dir("var").dir("var/lib").dir("var/lib/rpm");
+  old.file("var/lib/rpm/Packages")
+      .content(testing::bdb_packages({hello_header(std::string(kHelloSha256))}, 512));
+  old.file("etc/hello.conf").content("hellp");
+  old.file("usr/bin/hello", 0, 0755).content("hello");
+  old.symlink("usr/bin/hello-link", "hello");
+  fs::Tree t = old.build();
+  Inventory inv = inventory(t, old.layers());
+  ASSERT_EQ(inv.packages.size(), 1u);
+  EXPECT_EQ(inv.packages[0].name, "hello");
+  EXPECT_EQ(inv.packages[0].version, "2:1.2-3.fc39");
+  EXPECT_EQ(inv.packages[0].layer, 0u);
+  EXPECT_TRUE(inv.notes.empty());
+  VerifyReport r = verify(t, old.layers(), fake_reader(old));
+  EXPECT_TRUE(r.unread_databases.empty());
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].line(), "..5......  c /etc/hello.conf");
+}
+
+TEST_F(RpmVerifyTest, BadBerkeleyDbIsANote) {
+  coroner::testing::TreeBuilder old;
+  old.dir("var").dir("var/lib").dir("var/lib/rpm");
+  old.file("var/lib/rpm/Packages").content(std::string(4096, 'x'));
+  fs::Tree t = old.build();
+  Inventory inv = inventory(t, old.layers());
+  EXPECT_TRUE(inv.packages.empty());
+  ASSERT_EQ(inv.notes.size(), 1u);
+  EXPECT_EQ(inv.notes[0].rfind("/var/lib/rpm/Packages: rpmdb Packages (BerkeleyDB): metadata "
+                               "page: magic ",
+                               0),
+            0u)
+      << inv.notes[0];
+}
+
+TEST_F(RpmVerifyTest, NdbIsNamedNotRead) {
+  coroner::testing::TreeBuilder old;
+  old.dir("usr").dir("usr/lib").dir("usr/lib/sysimage").dir("usr/lib/sysimage/rpm");
+  old.file("usr/lib/sysimage/rpm/Packages.db", 4096);
   fs::Tree t = old.build();
   Inventory inv = inventory(t, old.layers());
   EXPECT_TRUE(inv.packages.empty());
   ASSERT_EQ(inv.notes.size(), 1u);
   EXPECT_EQ(inv.notes[0],
-            "rpm database in BerkeleyDB format (/var/lib/rpm/Packages): not read (only the "
-            "sqlite rpmdb of current Fedora/RHEL is)");
+            "rpm database in ndb format (/usr/lib/sysimage/rpm/Packages.db): not read (only the "
+            "sqlite and BerkeleyDB rpmdb are)");
   VerifyReport r = verify(t, old.layers(), fake_reader(old));
   EXPECT_EQ(r.unread_databases.size(), 1u);
 }

@@ -1,11 +1,14 @@
 // Test helper: builds rpm header blobs (headerExport layout: il, dl, index, data; big-endian) and
-// an rpmdb.sqlite file image holding them, the way rpm 4.18 lays them out.
+// an rpmdb.sqlite file image holding them, the way rpm 4.18 lays them out; and a BerkeleyDB hash
+// file image (the Packages of CentOS/RHEL 7 and 8), laid out by hand (bdb_packages below).
 #pragma once
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace coroner::pkg::testing {
@@ -112,6 +115,123 @@ inline std::string rpmdb_sqlite(const std::vector<std::string>& headers) {
   sqlite3_free(bytes);
   sqlite3_close(db);
   return out;
+}
+
+// A BerkeleyDB hash database file image (Berkeley DB's db_page.h layout) holding `records`
+// (key, value), the way bdb_ro.c reads it:
+//   page 0: the metadata: magic 0x061561 at 12, version 9 at 16, page size at 20, type 8
+//     (P_HASHMETA) at 25, last_pgno at 32, max_bucket (buckets - 1) at 72, high/low masks,
+//     spares[] at 96 (all 1: bucket b lives on page b + 1);
+//   pages 1..buckets: one bucket page each (type 13, P_HASH); record i goes to bucket
+//     i % buckets; a full bucket page chains to a new page (next_pgno at 16);
+//   each page: a 26-byte header (pgno at 8, next_pgno at 16, entries at 20, hf_offset at 22,
+//     type at 25), then the u16 offsets of its items, the items packed from the page's end down:
+//     H_KEYDATA (1, bytes) or, for a value longer than page_size / 4, H_OFFPAGE (3, 3 unused,
+//     pgno, length; 12 bytes) pointing at a chain of overflow pages (type 7, data length in
+//     hf_offset, data from byte 26).
+// Integers in the byte order `little_endian` says (the metadata magic tells a reader which).
+inline std::string bdb_hash(const std::vector<std::pair<std::string, std::string>>& records,
+                            uint32_t page_size = 4096, uint32_t buckets = 2,
+                            bool little_endian = true) {
+  std::vector<std::string> pages(1 + buckets, std::string(page_size, '\0'));
+  auto put = [&](std::string& page, size_t off, uint64_t v, size_t width) {
+    for (size_t i = 0; i < width; ++i) {
+      size_t shift = little_endian ? 8 * i : 8 * (width - 1 - i);
+      page[off + i] = static_cast<char>((v >> shift) & 0xff);
+    }
+  };
+  auto get16 = [&](const std::string& page, size_t off) {
+    auto b0 = static_cast<uint8_t>(page[off]), b1 = static_cast<uint8_t>(page[off + 1]);
+    return little_endian ? uint32_t(b0 | b1 << 8) : uint32_t(b1 | b0 << 8);
+  };
+  auto new_page = [&](uint8_t type) {
+    pages.emplace_back(page_size, '\0');
+    size_t n = pages.size() - 1;
+    put(pages[n], 8, n, 4);
+    pages[n][25] = static_cast<char>(type);
+    return n;
+  };
+  std::vector<size_t> tail(buckets);
+  for (uint32_t b = 0; b < buckets; ++b) {
+    tail[b] = b + 1;
+    put(pages[b + 1], 8, b + 1, 4);
+    put(pages[b + 1], 22, page_size, 2);
+    pages[b + 1][25] = 13;
+  }
+  auto item = [&](const std::string& bytes) {
+    if (bytes.size() <= page_size / 4) return '\1' + bytes;
+    // Overflow chain, then the 12-byte H_OFFPAGE item.
+    size_t first = 0, prev = 0;
+    for (size_t at = 0; at < bytes.size(); at += page_size - 26) {
+      size_t n = new_page(7);
+      size_t len = std::min<size_t>(page_size - 26, bytes.size() - at);
+      put(pages[n], 22, len, 2);
+      pages[n].replace(26, len, bytes.substr(at, len));
+      if (prev) put(pages[prev], 16, n, 4);
+      if (!first) first = n;
+      prev = n;
+    }
+    std::string off(12, '\0');
+    off[0] = 3;
+    put(off, 4, first, 4);
+    put(off, 8, bytes.size(), 4);
+    return off;
+  };
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::string k = item(records[i].first), v = item(records[i].second);
+    size_t& pg = tail[i % buckets];
+    uint32_t entries = get16(pages[pg], 20), hf = get16(pages[pg], 22);
+    if (hf == 0) hf = 65536;  // a 64 KiB page's end does not fit 16 bits
+    if (26 + 2 * (entries + 2) + k.size() + v.size() > hf) {
+      size_t n = new_page(13);
+      put(pages[n], 22, page_size, 2);
+      put(pages[pg], 16, n, 4);
+      pg = n;
+      entries = 0;
+      hf = page_size;
+    }
+    for (const std::string* it : {&k, &v}) {
+      hf -= static_cast<uint32_t>(it->size());
+      pages[pg].replace(hf, it->size(), *it);
+      put(pages[pg], 26 + 2 * entries, hf, 2);
+      ++entries;
+    }
+    put(pages[pg], 20, entries, 2);
+    put(pages[pg], 22, hf, 2);
+  }
+  std::string& meta = pages[0];
+  put(meta, 12, 0x061561, 4);
+  put(meta, 16, 9, 4);
+  put(meta, 20, page_size, 4);
+  meta[25] = 8;
+  put(meta, 32, pages.size() - 1, 4);
+  put(meta, 72, buckets - 1, 4);
+  put(meta, 76, buckets * 2 - 1, 4);
+  put(meta, 80, buckets - 1, 4);
+  for (size_t i = 0; i < 32; ++i) put(meta, 96 + 4 * i, 1, 4);
+  std::string out;
+  for (const std::string& p : pages) out += p;
+  return out;
+}
+
+// rpm's Packages: header number (4 bytes, the database's byte order) -> header blob, plus
+// rpm's record 0 (the next free header number), as rpm's BerkeleyDB backend writes it.
+inline std::string bdb_packages(const std::vector<std::string>& headers, uint32_t page_size = 4096,
+                                bool little_endian = true) {
+  auto u32 = [&](uint32_t v) {
+    std::string s(4, '\0');
+    for (size_t i = 0; i < 4; ++i) {
+      size_t shift = little_endian ? 8 * i : 8 * (3 - i);
+      s[i] = static_cast<char>((v >> shift) & 0xff);
+    }
+    return s;
+  };
+  std::vector<std::pair<std::string, std::string>> records;
+  records.emplace_back(u32(0), u32(static_cast<uint32_t>(headers.size()) + 1));
+  for (size_t i = 0; i < headers.size(); ++i) {
+    records.emplace_back(u32(static_cast<uint32_t>(i) + 1), headers[i]);
+  }
+  return bdb_hash(records, page_size, 2, little_endian);
 }
 
 }  // namespace coroner::pkg::testing

@@ -14,9 +14,11 @@
 #include "base/error.h"
 #include "base/text.h"
 #include "fs/resolve.h"
+#include "linux/users.h"
 #include "pkg/apk.h"
 #include "pkg/dpkg.h"
 #include "pkg/rpm.h"
+#include "pkg/rpm_bdb.h"
 
 namespace coroner::pkg {
 namespace {
@@ -145,11 +147,21 @@ std::optional<uint32_t> apk_layer(const Db& db, fs::NodeId node, const ApkPackag
   return found;
 }
 
-// The sqlite rpmdb, and the older formats said plainly when there is no sqlite one.
+// The rpm database: the sqlite rpmdb, else the BerkeleyDB Packages of CentOS/RHEL 7 and 8; SUSE's
+// ndb Packages.db is named, not read.
+enum class RpmFormat : uint8_t { kSqlite, kBerkeley };
+
+std::vector<RpmPackage> read_rpm_packages(RpmFormat format, std::string_view bytes,
+                                          std::vector<std::string>& notes) {
+  return format == RpmFormat::kSqlite ? read_rpmdb_sqlite(as_bytes(bytes), notes)
+                                      : read_rpmdb_bdb(as_bytes(bytes), notes);
+}
+
 struct RpmDb {
   std::vector<RpmPackage> packages;
   fs::NodeId node = fs::kRootNode;
   std::string path;
+  RpmFormat format = RpmFormat::kSqlite;
 };
 
 std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
@@ -158,26 +170,34 @@ std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
     if (unread) unread->push_back(n);
     notes.push_back(std::move(n));
   };
-  for (std::string_view dir : kRpmDirs) {
-    std::string path = std::string(dir) + "/rpmdb.sqlite";
+  auto present = [&](const std::string& path) {
     fs::ResolveResult r = fs::resolve(db.tree(), path);
-    if (!r.ok() || !db.tree().node(*r.node).is_regular()) continue;
+    return r.ok() && db.tree().node(*r.node).is_regular();
+  };
+  auto read = [&](const std::string& path, RpmFormat format) -> std::optional<RpmDb> {
     auto c = db.file(path);
     if (!c) {
+      fs::ResolveResult r = fs::resolve(db.tree(), path);
       unread_note(path + ": rpm database not captured (" +
                   std::to_string(db.tree().node(*r.node).inode->size) +
                   " bytes, over the capture limit): not read");
       return std::nullopt;
     }
-    RpmDb out{{}, c->node, path};
+    RpmDb out{{}, c->node, path, format};
     try {
-      out.packages = read_rpmdb_sqlite(as_bytes(c->text), notes);
+      out.packages = read_rpm_packages(format, c->text, notes);
     } catch (const Error& e) {
       notes.push_back(path + ": " + e.what());
       return std::nullopt;
     }
+    return out;
+  };
+  for (std::string_view dir : kRpmDirs) {
+    std::string path = std::string(dir) + "/rpmdb.sqlite";
+    if (!present(path)) continue;
+    std::optional<RpmDb> out = read(path, RpmFormat::kSqlite);
     fs::ResolveResult wal = fs::resolve(db.tree(), path + "-wal");
-    if (wal.ok() && db.tree().node(*wal.node).is_regular() &&
+    if (out && wal.ok() && db.tree().node(*wal.node).is_regular() &&
         db.tree().node(*wal.node).inode->size > 0) {
       notes.push_back(path + "-wal is not empty: changes not yet checkpointed into " + path +
                       " (the last installs or removals) are not read");
@@ -185,14 +205,17 @@ std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
     return out;
   }
   for (std::string_view dir : kRpmDirs) {
-    for (auto [name, format] : {std::pair{"/Packages", "BerkeleyDB"}, {"/Packages.db", "ndb"}}) {
-      std::string path = std::string(dir) + name;
-      fs::ResolveResult r = fs::resolve(db.tree(), path);
-      if (!r.ok() || !db.tree().node(*r.node).is_regular()) continue;
-      unread_note("rpm database in " + std::string(format) + " format (" + path +
-                  "): not read (only the sqlite rpmdb of current Fedora/RHEL is)");
-      return std::nullopt;
-    }
+    std::string path = std::string(dir) + "/Packages";
+    if (present(path)) return read(path, RpmFormat::kBerkeley);
+  }
+  for (std::string_view dir : kRpmDirs) {
+    // SUSE's ndb: not read. Debian's rpm (the reference the tests compare with) has no ndb
+    // backend, so no real Packages.db can be made here to test a reader against.
+    std::string path = std::string(dir) + "/Packages.db";
+    if (!present(path)) continue;
+    unread_note("rpm database in ndb format (" + path +
+                "): not read (only the sqlite and BerkeleyDB rpmdb are)");
+    return std::nullopt;
   }
   return std::nullopt;
 }
@@ -201,9 +224,9 @@ std::string rpm_key(const RpmPackage& p) { return p.name + " " + p.evr() + " " +
 
 // As apk_layer: the first layer of the run of rpmdb versions ending with the present one whose
 // copy lists this name, evr and arch.
-std::optional<uint32_t> rpm_layer(const Db& db, fs::NodeId node, const RpmPackage& p,
+std::optional<uint32_t> rpm_layer(const Db& db, const RpmDb& rdb, const RpmPackage& p,
                                   std::map<uint32_t, std::set<std::string>>& cache) {
-  std::vector<fs::Version> history = db.tree().history(node);
+  std::vector<fs::Version> history = db.tree().history(rdb.node);
   std::optional<uint32_t> found;
   std::string key = rpm_key(p);
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
@@ -216,7 +239,7 @@ std::optional<uint32_t> rpm_layer(const Db& db, fs::NodeId node, const RpmPackag
       std::set<std::string> keys;
       try {
         std::vector<std::string> ignored;
-        for (const RpmPackage& q : read_rpmdb_sqlite(as_bytes(c->second), ignored)) {
+        for (const RpmPackage& q : read_rpm_packages(rdb.format, c->second, ignored)) {
           keys.insert(rpm_key(q));
         }
       } catch (const Error&) {
@@ -245,7 +268,7 @@ void add_rpm(const Db& db, Inventory& inv) {
     ip.installed_size = p.size;
     ip.status = "installed";
     ip.license = p.license;
-    ip.layer = rpm_layer(db, rdb->node, p, cache);
+    ip.layer = rpm_layer(db, *rdb, p, cache);
     inv.packages.push_back(std::move(ip));
   }
 }
@@ -336,6 +359,52 @@ struct RpmExpect {
   std::string linkto;
   uint32_t flags = 0;
   RpmFileState state = RpmFileState::kNormal;
+  std::optional<std::string> user, group;
+  uint16_t rdev = 0;
+  std::string caps;
+};
+
+// The root's users and groups as rpm -V resolves them (lib/rpmug.c, chrooted into the root):
+// the first /etc/passwd or /etc/group line with the name or id; "root" is always id 0.
+class RpmIds {
+ public:
+  RpmIds() = default;
+  explicit RpmIds(const Db& db) {
+    if (auto t = db.file("/etc/passwd")) {
+      for (const linux_::PasswdEntry& e : linux_::parse_passwd(t->text).entries) {
+        users_.emplace_back(e.name, e.uid);
+      }
+    }
+    if (auto t = db.file("/etc/group")) {
+      for (const linux_::GroupEntry& e : linux_::parse_group(t->text).entries) {
+        groups_.emplace_back(e.name, e.gid);
+      }
+    }
+  }
+  // rpm: the name of the file's id equals the recorded name, or the recorded name's id equals
+  // the file's id.
+  bool user_matches(uint32_t id, const std::string& name) const {
+    return matches(users_, id, name);
+  }
+  bool group_matches(uint32_t id, const std::string& name) const {
+    return matches(groups_, id, name);
+  }
+
+ private:
+  using Table = std::vector<std::pair<std::string, int64_t>>;
+  static bool matches(const Table& t, uint32_t id, const std::string& name) {
+    if (id == 0 && name == "root") return true;
+    std::optional<std::string_view> id_name;
+    if (id == 0) id_name = "root";
+    std::optional<int64_t> name_id;
+    if (name == "root") name_id = 0;
+    for (const auto& [n, i] : t) {
+      if (!id_name && i == int64_t{id}) id_name = n;
+      if (!name_id && n == name) name_id = i;
+    }
+    return (id_name && *id_name == name) || (name_id && *name_id == int64_t{id});
+  }
+  Table users_, groups_;
 };
 
 struct Item {
@@ -479,9 +548,10 @@ void rpm_items(const Db& db, std::vector<Item>& items, std::vector<std::string>&
   if (!rdb) return;
   std::map<uint32_t, std::set<std::string>> cache;
   for (const RpmPackage& p : rdb->packages) {
-    std::optional<uint32_t> layer = rpm_layer(db, rdb->node, p, cache);
+    std::optional<uint32_t> layer = rpm_layer(db, *rdb, p, cache);
     for (const RpmFile& f : p.files) {
-      RpmExpect e{f.mode, f.size, f.mtime, f.linkto, f.flags, f.state};
+      RpmExpect e{f.mode,  f.size, f.mtime, f.linkto, f.flags,
+                  f.state, f.user, f.group, f.rdev,   f.caps};
       Item item{Manager::kRpm, p.name, f.path, f.digest, (f.flags & kRpmFileConfig) != 0, layer, e};
       items.push_back(std::move(item));
     }
@@ -516,19 +586,63 @@ uint32_t st_mode(const fs::Node& n) {
   return type | (n.inode->mode & 07777);
 }
 
-// rpm -V's checks of a present file (lib/verify.c rpmfiVerify, rpm 4.18): a replaced file only
+// The security.capability xattr of a node's inode, if it has one.
+std::optional<std::string_view> capability_xattr(std::span<const scan::LayerIndex> layers,
+                                                 const fs::Node& n) {
+  if (n.inode->facts == scan::Entry::kNoFacts) return std::nullopt;
+  const scan::LayerIndex& layer = layers[n.inode_layer];
+  if (n.inode->facts >= layer.facts.size()) return std::nullopt;
+  for (const auto& [k, v] : layer.facts[n.inode->facts].xattrs) {
+    if (k == "security.capability") return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+// rpm -V's checks of a present file (lib/verify.c rpmfilesVerify, rpm 4.18): a replaced file only
 // for existence; mode (with the type) unless it is a symlink, the link target if it is one; size,
-// digest and mtime of regular files; %ghost files for permissions only. Returns the entry whose
-// digest must be compared, and its layer.
-std::optional<std::pair<const scan::Entry*, uint32_t>> rpm_checks(const fs::Tree& tree,
-                                                                  fs::NodeId id, const Item& item,
-                                                                  VerifyFinding& f) {
+// digest, mtime and capabilities of regular files; %ghost files for permissions, owner, device
+// and capabilities only; owner and group by name (RpmIds); the device number of char and block
+// devices (the low 16 bits, as rpm keeps them). Returns the entry whose digest must be
+// compared, and its layer.
+std::optional<std::pair<const scan::Entry*, uint32_t>> rpm_checks(
+    const fs::Tree& tree, std::span<const scan::LayerIndex> layers, const RpmIds& ids,
+    fs::NodeId id, const Item& item, VerifyFinding& f) {
   const fs::Node& n = tree.node(id);
   const RpmExpect& e = *item.rpm;
   f.layer = n.layer;
   if (e.state == RpmFileState::kReplaced) return std::nullopt;
   bool ghost = (e.flags & kRpmFileGhost) != 0;
   bool wrong_color = e.state == RpmFileState::kWrongColor;
+  // Owner and group (rpm: no recorded name is a mismatch; headers without the tags at all,
+  // rpm < 4.0's, are not checked).
+  if (e.user) f.user = ids.user_matches(n.inode->uid, *e.user) ? Check::kPass : Check::kFail;
+  if (e.group) f.group = ids.group_matches(n.inode->gid, *e.group) ? Check::kPass : Check::kFail;
+  if (!wrong_color) {
+    uint32_t want_type = e.mode & 0170000u;
+    bool want_chr = want_type == 0020000u, want_blk = want_type == 0060000u;
+    bool have_chr = n.inode->type == scan::FileType::kCharDevice;
+    bool have_blk = n.inode->type == scan::FileType::kBlockDevice;
+    if (want_chr != have_chr || want_blk != have_blk) {
+      f.rdev = Check::kFail;
+    } else if (have_chr || have_blk) {
+      uint32_t major = 0, minor = 0;
+      const scan::LayerIndex& layer = layers[n.inode_layer];
+      if (n.inode->facts != scan::Entry::kNoFacts && n.inode->facts < layer.facts.size()) {
+        major = layer.facts[n.inode->facts].dev_major;
+        minor = layer.facts[n.inode->facts].dev_minor;
+      }
+      // glibc's makedev(), low 16 bits.
+      auto have = static_cast<uint16_t>(((major & 0xff) << 8) | (minor & 0xff));
+      f.rdev = have == e.rdev ? Check::kPass : Check::kFail;
+    }
+  }
+  if (n.is_regular()) {
+    // libcap: an unparsable FILECAPS, and a file without the xattr, are "=" (no capabilities).
+    FileCaps want = parse_cap_text(e.caps).value_or(FileCaps{});
+    FileCaps have;
+    if (auto x = capability_xattr(layers, n)) have = decode_vfs_cap(*x).value_or(FileCaps{});
+    f.caps = want == have ? Check::kPass : Check::kFail;
+  }
   if (n.is_symlink()) {
     if (!ghost) f.link = n.inode->link == e.linkto ? Check::kPass : Check::kFail;
   } else {
@@ -578,6 +692,9 @@ bool capture_package_db(std::string_view p, uint64_t size) {
   if (size > (64u << 20)) return false;
   if (p == kApkDb || p == "etc/os-release" || p == "usr/lib/os-release") return true;
   if (p == "var/lib/rpm/rpmdb.sqlite" || p == "usr/lib/sysimage/rpm/rpmdb.sqlite") return true;
+  if (p == "var/lib/rpm/Packages" || p == "usr/lib/sysimage/rpm/Packages") return true;
+  // rpm -V resolves owners and groups by name through the image's own files.
+  if (size <= (1u << 20) && (p == "etc/passwd" || p == "etc/group")) return true;
   if (size <= (1u << 20) && (p == "etc/dpkg/dpkg.cfg" || starts_with(p, "etc/dpkg/dpkg.cfg.d/"))) {
     return true;
   }
@@ -653,15 +770,9 @@ std::string VerifyFinding::rpm_line() const {
   if (missing != Missing::kPresent) return std::string("missing   ") + marker + " " + path;
   auto letter = [](Check c, char l) { return c == Check::kFail ? l : '.'; };
   // SM5DLUGTP
-  std::string r = {letter(size, 'S'),
-                   letter(mode, 'M'),
-                   letter(digest, '5'),
-                   '.',
-                   letter(link, 'L'),
-                   '.',
-                   '.',
-                   letter(mtime, 'T'),
-                   '.'};
+  std::string r = {letter(size, 'S'),  letter(mode, 'M'),  letter(digest, '5'),
+                   letter(rdev, 'D'),  letter(link, 'L'),  letter(user, 'U'),
+                   letter(group, 'G'), letter(mtime, 'T'), letter(caps, 'P')};
   return r + "  " + marker + " " + path;
 }
 
@@ -673,6 +784,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   dpkg_items(db, items, report.notes);
   apk_items(db, items, report.notes);
   rpm_items(db, items, report.notes, report.unread_databases);
+  RpmIds rpm_ids(db);
 
   // 1. lstat each path; schedule a digest where the package recorded one.
   std::optional<std::unordered_map<std::string, uint32_t>> deleted;
@@ -711,7 +823,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
       continue;
     }
     if (item.rpm) {
-      if (auto p = rpm_checks(tree, *l.node, item, f))
+      if (auto p = rpm_checks(tree, layers, rpm_ids, *l.node, item, f))
         pending.push_back({report.findings.size(), p->first, p->second, item.expected});
       report.findings.push_back(std::move(f));
       continue;
@@ -774,7 +886,9 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   // Only what failed a check is a finding (dpkg and rpm print nothing for a file that passes).
   std::erase_if(report.findings, [](const VerifyFinding& f) {
     return f.missing == Missing::kPresent && f.mode != Check::kFail && f.digest != Check::kFail &&
-           f.size != Check::kFail && f.link != Check::kFail && f.mtime != Check::kFail;
+           f.size != Check::kFail && f.link != Check::kFail && f.mtime != Check::kFail &&
+           f.rdev != Check::kFail && f.user != Check::kFail && f.group != Check::kFail &&
+           f.caps != Check::kFail;
   });
   return report;
 }

@@ -2,8 +2,8 @@
 // that the scan captured (capture_package_db), lists the installed packages with the layer that
 // installed each, and compares each package's files with the Tree the way `dpkg --verify` does
 // (existence by lstat, 'M' when a digest-listed path is not a regular file, '5' when the
-// content digest differs), and rpm's the way `rpm -V` does (size, mode, digest, link target,
-// mtime; not owner, group, device or capabilities). Content digests need the bytes: the caller
+// content digest differs), and rpm's the way `rpm -V` does (size, mode, digest, device, link
+// target, owner and group by name, mtime, capabilities). Content digests need the bytes: the caller
 // passes a LayerReader (explore::read_entries in the CLI) and each layer is streamed once. No
 // printing.
 #pragma once
@@ -24,7 +24,7 @@ namespace coroner::pkg {
 
 // The files the scan must keep whole for this module: the dpkg status (and status.d/), the
 // info/*.list, *.md5sums and *.conffiles files, the diversions, the apk database, the sqlite
-// rpmdb, os-release.
+// rpmdb (sqlite or BerkeleyDB), os-release, /etc/passwd and /etc/group (rpm -V's owner names).
 bool capture_package_db(std::string_view path, uint64_t size);
 
 enum class Manager : uint8_t { kDpkg, kApk, kRpm };
@@ -89,10 +89,15 @@ struct VerifyFinding {
   Check digest = Check::kNone;
   bool conffile = false;
   std::optional<uint32_t> layer;  // the layer that last wrote or deleted the path
-  // rpm only (rpm -V's letters; dpkg leaves them kNone): S, L, T, and FILEFLAGS for the marker.
+  // rpm only (rpm -V's letters; dpkg leaves them kNone): S, D, L, U, G, T, P, and FILEFLAGS for
+  // the marker.
   Check size = Check::kNone;
+  Check rdev = Check::kNone;
   Check link = Check::kNone;
+  Check user = Check::kNone;
+  Check group = Check::kNone;
   Check mtime = Check::kNone;
+  Check caps = Check::kNone;
   uint32_t rpm_flags = 0;
   // dpkg: the path matches a path-exclude filter of /etc/dpkg/dpkg.cfg{,.d/*} that no later
   // path-include undoes: dpkg did not unpack it on purpose (slim images drop docs this way).
@@ -104,7 +109,7 @@ struct VerifyFinding {
   // The line `dpkg --verify` prints: "??5?????? c /etc/x", "missing     /usr/bin/x",
   // "missing     /a/b (Not a directory)".
   std::string dpkg_line() const;
-  // The line `rpm -V` prints: "S.5....T.  c /etc/x" (U, G, D, P always '.'), "missing     /x".
+  // The line `rpm -V` prints: "S.5....T.  c /etc/x", ".....UG..    /x", "missing     /x".
   std::string rpm_line() const;
   // dpkg_line() or rpm_line() by manager (apk findings use dpkg's format).
   std::string line() const { return manager == Manager::kRpm ? rpm_line() : dpkg_line(); }
@@ -117,8 +122,8 @@ struct VerifyReport {
   uint64_t bytes_hashed = 0;
   uint64_t files_known = 0;  // digests the KnownDigest gave (not read again)
   std::vector<std::string> notes;
-  // Package databases present but not read ("rpm database in BerkeleyDB format
-  // (/var/lib/rpm/Packages): not read"); also in notes.
+  // Package databases present but not read ("rpm database in ndb format
+  // (/usr/lib/sysimage/rpm/Packages.db): not read"); also in notes.
   std::vector<std::string> unread_databases;
 };
 

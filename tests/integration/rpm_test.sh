@@ -3,20 +3,27 @@
 # built with rpmbuild and installed with `rpm --root --dbpath /var/lib/rpm -i --nodeps` and the
 # sqlite backend into a temp root (nothing is committed: the database is made here). Then:
 # `coroner packages` == `rpm -qa`; after the test changes files (a %config edited, a file
-# deleted, a chmod, a symlink retargeted, an mtime changed, a file grown), `coroner packages
-# --verify` == `rpm -V -a` line for line (rootfs: and tar:); `coroner audit --format json`
-# names the changed files; the same root with the Fedora layout (/usr/lib/sysimage/rpm, and
-# /var/lib/rpm a symlink to it) lists the same packages; a BerkeleyDB `Packages` is named, not
-# read. Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm and rpmbuild; exit 77 without them)
+# deleted, a chmod, a symlink retargeted, an mtime changed, a file grown, a chown, a chgrp, a
+# device node remade with another minor, a file's capabilities changed with setcap), `coroner
+# packages --verify` == `rpm -V -a` line for line (rootfs: and tar:); `coroner audit --format
+# json` names the changed files; the same root with the Fedora layout (/usr/lib/sysimage/rpm, and
+# /var/lib/rpm a symlink to it) lists the same packages; the same headers written by Berkeley
+# DB's own db5.3_load into a hash `Packages` (512-byte pages: overflow pages and several bucket
+# pages) are read by Debian's rpm (bdb_ro backend) and by coroner alike (packages and --verify);
+# a `Packages` that is no Berkeley DB is a note.
+# Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm, rpmbuild, setcap, db5.3_load; exit 77
+# without them)
 set -euo pipefail
 CORONER=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib/common.sh"
 [ "$(id -u)" = 0 ] || die "needs root (file owners)"
-if ! command -v rpmbuild >/dev/null || ! command -v rpm >/dev/null; then
-  echo "rpm/rpmbuild missing (apt-get install rpm): skipped" >&2
-  exit 77
-fi
+for tool in rpm rpmbuild setcap db5.3_load; do
+  if ! command -v $tool >/dev/null; then
+    echo "$tool missing (apt-get install rpm libcap2-bin db5.3-util): skipped" >&2
+    exit 77
+  fi
+done
 
 make_tmpdir
 TMP=$TMP_DIR
@@ -39,7 +46,11 @@ echo 'greeting=hi' >%{buildroot}/etc/hello-coroner.conf
 echo data >%{buildroot}/usr/share/hello-coroner/data
 echo more >%{buildroot}/usr/share/hello-coroner/more
 echo keep >%{buildroot}/usr/share/hello-coroner/keep
+for f in owned chowned chgrped; do echo $f >%{buildroot}/usr/share/hello-coroner/$f; done
 ln -s hello-coroner %{buildroot}/usr/bin/hello-link
+printf '#!/bin/sh\n' >%{buildroot}/usr/bin/hello-caps
+printf '#!/bin/sh\n\n' >%{buildroot}/usr/bin/hello-caps-kept
+chmod 755 %{buildroot}/usr/bin/hello-caps %{buildroot}/usr/bin/hello-caps-kept
 %files
 %dir /usr/share/hello-coroner
 /usr/bin/hello-coroner
@@ -47,6 +58,13 @@ ln -s hello-coroner %{buildroot}/usr/bin/hello-link
 /usr/share/hello-coroner/data
 /usr/share/hello-coroner/more
 /usr/share/hello-coroner/keep
+%attr(0644,coroner,coroner) /usr/share/hello-coroner/owned
+/usr/share/hello-coroner/chowned
+/usr/share/hello-coroner/chgrped
+%caps(cap_net_bind_service=ep) /usr/bin/hello-caps
+%caps(cap_net_raw,cap_net_admin+p) /usr/bin/hello-caps-kept
+%attr(0666,root,root) %dev(c,1,3) /dev/hello-coroner-null
+%attr(0660,root,root) %dev(b,7,0) /dev/hello-coroner-loop
 %config(noreplace) /etc/hello-coroner.conf
 EOF
 cat >"$TOP/SPECS/epoch-coroner.spec" <<'EOF'
@@ -65,14 +83,28 @@ head -c 70000 /dev/zero | tr '\0' 'e' >%{buildroot}/usr/lib/epoch-coroner/blob
 %files
 /usr/lib/epoch-coroner/blob
 EOF
-for spec in hello-coroner epoch-coroner; do
+# Many small packages (subpackages of one spec): enough keys for the BerkeleyDB hash to split
+# into several buckets.
+{
+  printf 'Name: many-coroner\nVersion: 1\nRelease: 1\nSummary: filler\nLicense: MIT\n'
+  printf 'BuildArch: noarch\n%%description\nfiller\n%%install\nmkdir -p %%{buildroot}/usr/share/many\n'
+  for i in $(seq 1 40); do printf 'echo %s >%%{buildroot}/usr/share/many/f%s\n' "$i" "$i"; done
+  for i in $(seq 1 40); do
+    printf '%%package -n many-coroner-%s\nSummary: filler %s\n%%description -n many-coroner-%s\nfiller\n' "$i" "$i" "$i"
+    printf '%%files -n many-coroner-%s\n/usr/share/many/f%s\n' "$i" "$i"
+  done
+} >"$TOP/SPECS/many-coroner.spec"
+for spec in hello-coroner epoch-coroner many-coroner; do
   rpmbuild --quiet --define "_topdir $TOP" --define '_build_id_links none' \
     -bb "$TOP/SPECS/$spec.spec" >"$TMP/rpmbuild.log" 2>&1 || { cat "$TMP/rpmbuild.log" >&2; die "rpmbuild $spec"; }
 done
 
 ROOT=$TMP/root
 RPM=(rpm --root "$ROOT" --dbpath /var/lib/rpm --define '_db_backend sqlite')
-mkdir -p "$ROOT"
+mkdir -p "$ROOT/etc"
+# The root's own users: rpm -V compares owners by name through them (coroner too).
+printf 'root:x:0:0:root:/root:/bin/sh\ncoroner:x:4242:4242::/:/bin/sh\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\ncoroner:x:4242:\n' >"$ROOT/etc/group"
 "${RPM[@]}" --initdb
 "${RPM[@]}" -i --nodeps "$TOP"/RPMS/noarch/*.rpm 2>"$TMP/rpm-i.err" || { cat "$TMP/rpm-i.err" >&2; die "rpm -i"; }
 [ -s "$ROOT/var/lib/rpm/rpmdb.sqlite" ] || die "rpm did not write $ROOT/var/lib/rpm/rpmdb.sqlite"
@@ -107,6 +139,11 @@ ln -sfn /bin/true "$R/usr/bin/hello-link"               # ....L....
 touch -d '2001-02-03 04:05:06' "$R/usr/share/hello-coroner/keep"  # .......T.
 printf 'x' >>"$R/usr/lib/epoch-coroner/blob"            # S.5....T.
 echo more >"$R/usr/share/hello-coroner/more"            # same content, new mtime: .......T.
+chown 4242 "$R/usr/share/hello-coroner/chowned"         # .....U...
+chgrp 4242 "$R/usr/share/hello-coroner/chgrped"         # ......G..
+rm "$R/dev/hello-coroner-null"; mknod -m 0666 "$R/dev/hello-coroner-null" c 1 5  # ...D.....
+setcap cap_net_admin=ep "$R/usr/bin/hello-caps"         # ........P
+getcap "$R/usr/bin/hello-caps-kept" | grep -q cap_net_raw || die "rpm did not set %caps (no xattr support?)"
 
 "${RPM[@]}" -V --nodeps -a >"$TMP/rpm-V.txt" 2>"$TMP/rpm-V.err" || true
 [ -s "$TMP/rpm-V.err" ] && { cat "$TMP/rpm-V.err" >&2; die "rpm -V wrote errors"; }
@@ -123,7 +160,7 @@ compare() {  # NAME FILE
 "$CORONER" packages "rootfs:$ROOT" --verify >"$TMP/rootfs.txt" 2>"$TMP/rootfs.err" || true
 cat "$TMP/rootfs.err" >&2
 compare rootfs "$TMP/rootfs.txt"
-tar -C "$ROOT" -cf "$TMP/changed.tar" .
+tar --xattrs --xattrs-include='*' -C "$ROOT" -cf "$TMP/changed.tar" .
 "$CORONER" packages "tar:$TMP/changed.tar" --verify >"$TMP/tar.txt" 2>/dev/null || true
 compare tar "$TMP/tar.txt"
 cat "$TMP/rpm-V.txt" >&2
@@ -160,13 +197,60 @@ else
   diff "$TMP/rpm-qa.txt" "$TMP/inv-fedora.txt" >&2 || true; FAIL=1
 fi
 
-# An old BerkeleyDB database is named, not read.
+# The BerkeleyDB rpmdb of CentOS/RHEL 7 and 8: the same headers (from the sqlite Packages table)
+# written by Berkeley DB's own db5.3_load (db_dump's bytevalue format: key = the header number,
+# 4 bytes little-endian as rpm on x86 writes it; value = the header blob) into a hash database
+# with 512-byte pages, so that the headers go to overflow pages and the keys to several buckets.
+BDB=$TMP/bdb
+cp -a "$ROOT" "$BDB"
+rm -rf "$BDB/var/lib/rpm"
+mkdir -p "$BDB/var/lib/rpm"
+python3 - "$ROOT/var/lib/rpm/rpmdb.sqlite" >"$TMP/packages.dump" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+print("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nh_ffactor=4\nHEADER=END")
+for hnum, blob in db.execute("SELECT hnum, blob FROM Packages ORDER BY hnum"):
+    print(" " + struct.pack("<I", hnum).hex())
+    print(" " + bytes(blob).hex())
+print("DATA=END")
+PY
+db5.3_load -f "$TMP/packages.dump" "$BDB/var/lib/rpm/Packages"
+db5.3_stat -d "$BDB/var/lib/rpm/Packages" >"$TMP/bdb-stat.txt"
+grep -E "Number of (keys|hash buckets|big pages|overflow pages|bucket overflow pages)|Underlying database page size" \
+  "$TMP/bdb-stat.txt" | sed 's/^/  db5.3_stat: /' >&2
+BDBRPM=(rpm --root "$BDB" --dbpath /var/lib/rpm --define '_db_backend bdb_ro')
+"${BDBRPM[@]}" -qa --qf '%{NAME} %|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM} %{SIZE}\n' 2>"$TMP/bdb-qa.err" |
+  sed -E 's/ ([^ ]+)-[^- ]+-[^- ]+\.src\.rpm / \1 /' | LC_ALL=C sort >"$TMP/bdb-rpm-qa.txt"
+if cmp -s "$TMP/rpm-qa.txt" "$TMP/bdb-rpm-qa.txt"; then
+  log "BerkeleyDB: Debian's rpm (bdb_ro) reads the db5.3_load Packages: $(wc -l <"$TMP/bdb-rpm-qa.txt") packages, same as the sqlite root"
+else
+  log "BerkeleyDB: rpm (bdb_ro) DIFFERS from the sqlite root:"; cat "$TMP/bdb-qa.err" >&2
+  diff "$TMP/rpm-qa.txt" "$TMP/bdb-rpm-qa.txt" >&2 || true; FAIL=1
+fi
+inventory "rootfs:$BDB" "$TMP/inv-bdb.txt"
+if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-bdb.txt"; then
+  log "BerkeleyDB: coroner packages lists the same $(wc -l <"$TMP/inv-bdb.txt") packages"
+else
+  log "BerkeleyDB: coroner packages DIFFERS (< rpm -qa, > coroner):"
+  diff "$TMP/rpm-qa.txt" "$TMP/inv-bdb.txt" >&2 || true; FAIL=1
+fi
+"$CORONER" packages "rootfs:$BDB" --verify >"$TMP/bdb-verify.txt" 2>"$TMP/bdb-verify.err" || true
+cat "$TMP/bdb-verify.err" >&2
+compare "BerkeleyDB rootfs" "$TMP/bdb-verify.txt"
+"${BDBRPM[@]}" -V --nodeps -a >"$TMP/bdb-rpm-V.txt" 2>/dev/null || true
+if cmp -s <(LC_ALL=C sort "$TMP/rpm-V.txt") <(LC_ALL=C sort "$TMP/bdb-rpm-V.txt"); then
+  log "BerkeleyDB: rpm -V (bdb_ro) prints the same as on the sqlite root"
+else
+  diff <(LC_ALL=C sort "$TMP/rpm-V.txt") <(LC_ALL=C sort "$TMP/bdb-rpm-V.txt") >&2 || true; FAIL=1
+fi
+
+# A Packages that is no Berkeley DB hash database is a note, not a crash.
 OLD=$TMP/old
 mkdir -p "$OLD/var/lib/rpm"
-printf '\0\0\0\0\x61\x15\x06\0' >"$OLD/var/lib/rpm/Packages"  # hash db magic
+printf '\0\0\0\0\x61\x15\x06\0' >"$OLD/var/lib/rpm/Packages"  # hash db magic, nothing else
 "$CORONER" packages "rootfs:$OLD" >/dev/null 2>"$TMP/old.err" || true
-if grep -q 'rpm database in BerkeleyDB format (/var/lib/rpm/Packages): not read' "$TMP/old.err"; then
-  log "BerkeleyDB: named, not read"
+if grep -q '/var/lib/rpm/Packages: rpmdb Packages (BerkeleyDB): metadata page: 8 bytes' "$TMP/old.err"; then
+  log "BerkeleyDB: a broken Packages is a note: $(grep -o 'rpmdb Packages.*' "$TMP/old.err" | head -1)"
 else
   cat "$TMP/old.err" >&2; FAIL=1
 fi
