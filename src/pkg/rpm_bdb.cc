@@ -101,6 +101,7 @@ class Reader {
       // bdb_ro.c hash_bucket_to_page: bucket + spares[number of bits of bucket].
       size_t bits = 0;
       for (uint64_t b = bucket; b; b >>= 1) ++bits;
+      if (bits >= spares_.size()) throw Error("bucket " + std::to_string(bucket) + ": too many");
       uint64_t pgno = checked_add(bucket, spares_[bits]);
       std::string where = "bucket " + std::to_string(bucket);
       while (pgno != 0) {
