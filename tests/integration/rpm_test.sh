@@ -9,7 +9,8 @@
 # json` names the changed files; the same root with the Fedora layout (/usr/lib/sysimage/rpm, and
 # /var/lib/rpm a symlink to it) lists the same packages; the same headers written by Berkeley
 # DB's own db5.3_load into a hash `Packages` (512-byte pages: overflow pages and several bucket
-# pages) are read by Debian's rpm (bdb_ro backend) and by coroner alike (packages and --verify);
+# pages) are read by Debian's rpm (bdb_ro backend) and by coroner alike (packages, --verify on
+# rootfs: and tar:, and an audit without package-db-unread);
 # a `Packages` that is no Berkeley DB is a note.
 # Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm, rpmbuild, setcap, db5.3_load; exit 77
 # without them)
@@ -237,6 +238,18 @@ fi
 "$CORONER" packages "rootfs:$BDB" --verify >"$TMP/bdb-verify.txt" 2>"$TMP/bdb-verify.err" || true
 cat "$TMP/bdb-verify.err" >&2
 compare "BerkeleyDB rootfs" "$TMP/bdb-verify.txt"
+tar --xattrs --xattrs-include='*' -C "$BDB" -cf "$TMP/bdb.tar" .
+"$CORONER" packages "tar:$TMP/bdb.tar" --verify >"$TMP/bdb-tar.txt" 2>/dev/null || true
+compare "BerkeleyDB tar" "$TMP/bdb-tar.txt"
+"$CORONER" audit "tar:$TMP/bdb.tar" --format json --fail-on never >"$TMP/bdb-audit.json"
+python3 - "$TMP/bdb-audit.json" <<'PY' || FAIL=1
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+unread = [x for x in f if x["rule"] == "package-db-unread"]
+mods = [x for x in f if x["rule"] == "package-file-modified" and "(rpm)" in x["message"]]
+print(f"BerkeleyDB audit: {len(unread)} package-db-unread, {len(mods)} rpm package-file-modified")
+sys.exit(1 if unread or not mods else 0)
+PY
 "${BDBRPM[@]}" -V --nodeps -a >"$TMP/bdb-rpm-V.txt" 2>/dev/null || true
 if cmp -s <(LC_ALL=C sort "$TMP/rpm-V.txt") <(LC_ALL=C sort "$TMP/bdb-rpm-V.txt"); then
   log "BerkeleyDB: rpm -V (bdb_ro) prints the same as on the sqlite root"
