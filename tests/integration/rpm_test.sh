@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# coroner's rpm support against the real rpm (Debian's rpm 4.18 package): two tiny packages are
+# coroner's rpm support against the real rpm (Debian's rpm 4.18 package): two tiny packages (and
+# 40 one-file subpackages of a third spec) are
 # built with rpmbuild and installed with `rpm --root --dbpath /var/lib/rpm -i --nodeps` and the
 # sqlite backend into a temp root (nothing is committed: the database is made here). Then:
 # `coroner packages` == `rpm -qa`; after the test changes files (a %config edited, a file
