@@ -429,13 +429,13 @@ TEST_F(AuditTest, NoConfigDriftWithoutBaseline) {
 // --- package-db-unread -----------------------------------------------------------------------
 
 TEST_F(AuditTest, UnreadRpmDatabaseIsNamed) {
-  b.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages", 4096);
+  b.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages.db", 4096);
   packages.emplace();
   packages->unread_databases.push_back(
-      "rpm database in BerkeleyDB format (/var/lib/rpm/Packages): not read");
+      "rpm database in ndb format (/var/lib/rpm/Packages.db): not read");
   auto f = of(audit(), "package-db-unread");
   ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].path, "/var/lib/rpm/Packages");
+  EXPECT_EQ(f[0].path, "/var/lib/rpm/Packages.db");
   EXPECT_EQ(f[0].layer_index, 0u);
   EXPECT_EQ(f[0].severity, Severity::kInfo);
 }
