@@ -16,6 +16,9 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 
 std::string_view trim(std::string_view s);
 
+// `s` with A-Z turned into a-z (bytes only: no locale).
+std::string ascii_lower(std::string_view s);
+
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 

@@ -30,3 +30,15 @@ TEST(SplitTest, KeepsEmptyFields) {
 
 }  // namespace
 }  // namespace coroner
+
+namespace coroner {
+namespace {
+
+TEST(AsciiLowerTest, OnlyAsciiLettersChange) {
+  EXPECT_EQ(ascii_lower("CAP_Net_Raw-9"), "cap_net_raw-9");
+  EXPECT_EQ(ascii_lower("\xc3\x89"), "\xc3\x89");  // É (UTF-8) untouched
+  EXPECT_EQ(ascii_lower(""), "");
+}
+
+}  // namespace
+}  // namespace coroner

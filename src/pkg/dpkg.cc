@@ -39,12 +39,6 @@ bool is_hex32(std::string_view s) {
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Splits `text` into lines without their "\n" (a final line without one counts too).
 template <typename F>
 void for_each_line(std::string_view text, F&& f) {
@@ -159,7 +153,7 @@ Conffile parse_conffile_line(std::string_view line, uint32_t n) {
   if (sp == std::string_view::npos) {
     fail("dpkg status", n, "Conffiles: \"" + escape(line, 64) + "\" has no digest");
   }
-  c.md5 = lower(line.substr(sp + 1));
+  c.md5 = ascii_lower(line.substr(sp + 1));
   c.path = std::string(trim(line.substr(0, sp)));
   if (c.path.empty() || c.path[0] != '/') {
     fail("dpkg status", n, "Conffiles: \"" + escape(c.path, 64) + "\" is not an absolute path");
@@ -240,7 +234,7 @@ std::vector<Md5Entry> parse_md5sums(std::string_view text) {
     if (!path.empty() && (path[0] == ' ' || path[0] == '*')) path.remove_prefix(1);
     while (!path.empty() && path[0] == '/') path.remove_prefix(1);
     if (path.empty()) fail("dpkg md5sums", n, "empty path");
-    out.push_back({"/" + std::string(path), lower(line.substr(0, 32))});
+    out.push_back({"/" + std::string(path), ascii_lower(line.substr(0, 32))});
   });
   return out;
 }
