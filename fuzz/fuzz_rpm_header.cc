@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "linux/capabilities.h"
 #include "pkg/rpm.h"
 
 namespace {
@@ -15,8 +16,8 @@ constexpr size_t kMaxInputSize = 512 * 1024;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxInputSize) return 0;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)coroner::pkg::parse_cap_text(text);
-  (void)coroner::pkg::decode_vfs_cap(text);
+  (void)coroner::linux_::parse_cap_text(text);
+  (void)coroner::linux_::decode_vfs_cap(text);
   try {
     coroner::pkg::RpmPackage p =
         coroner::pkg::parse_rpm_header(std::as_bytes(std::span(data, size)));
@@ -25,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)p.source();
     for (const auto& f : p.files) {
       if (f.path.size() > size) __builtin_trap();  // every byte of a path comes from the input
-      (void)coroner::pkg::parse_cap_text(f.caps);
+      (void)coroner::linux_::parse_cap_text(f.caps);
     }
   } catch (const coroner::Error&) {
   }

@@ -49,21 +49,6 @@ struct RpmFile {
   std::string caps;                        // FILECAPS: "cap_net_bind_service=ep", or empty
 };
 
-// A file's capability sets, as libcap's cap_t holds them (bit n: capability n).
-struct FileCaps {
-  uint64_t effective = 0, permitted = 0, inheritable = 0;
-  bool operator==(const FileCaps&) const = default;
-};
-
-// libcap's cap_from_text(3) of a FILECAPS string ("cap_net_raw,cap_net_admin+ep", "=",
-// "all=ep cap_sys_admin-e"); nullopt where libcap would fail to parse it.
-std::optional<FileCaps> parse_cap_text(std::string_view text);
-
-// The security.capability xattr (struct vfs_cap_data, revisions 1-3, little-endian) as libcap's
-// cap_get_file(3) loads it: the effective set is permitted | inheritable when the effective flag
-// is set. nullopt for a malformed value (cap_get_file fails).
-std::optional<FileCaps> decode_vfs_cap(std::string_view xattr);
-
 struct RpmPackage {
   std::string name, version, release;
   std::optional<uint32_t> epoch;

@@ -283,47 +283,6 @@ TEST_F(RpmVerifyTest, NdbIsNamedNotRead) {
   EXPECT_EQ(r.unread_databases.size(), 1u);
 }
 
-TEST(FileCapsTest, ParsesLibcapText) {
-  auto bit = [](int n) { return uint64_t{1} << n; };
-  EXPECT_EQ(parse_cap_text("cap_net_bind_service=ep"), (FileCaps{bit(10), bit(10), 0}));
-  EXPECT_EQ(parse_cap_text("cap_net_raw,cap_net_admin+p"), (FileCaps{0, bit(13) | bit(12), 0}));
-  EXPECT_EQ(parse_cap_text("CAP_KILL=i"), (FileCaps{0, 0, bit(5)}));
-  EXPECT_EQ(parse_cap_text("cap_chown=eip cap_chown-i"), (FileCaps{bit(0), bit(0), 0}));
-  EXPECT_EQ(parse_cap_text("cap_chown=p+e"), (FileCaps{bit(0), bit(0), 0}));
-  uint64_t all = (uint64_t{1} << 41) - 1;
-  EXPECT_EQ(parse_cap_text("=ep cap_sys_admin-e"), (FileCaps{all & ~bit(21), all, 0}));
-  EXPECT_EQ(parse_cap_text("all=p"), (FileCaps{0, all, 0}));
-  EXPECT_EQ(parse_cap_text("="), FileCaps{});
-  EXPECT_EQ(parse_cap_text(""), FileCaps{});
-  EXPECT_EQ(parse_cap_text("cap_nope=ep"), std::nullopt);
-  EXPECT_EQ(parse_cap_text("+ep"), std::nullopt);
-  EXPECT_EQ(parse_cap_text("cap_chown"), std::nullopt);
-  EXPECT_EQ(parse_cap_text("cap_chown=x"), std::nullopt);
-  EXPECT_EQ(parse_cap_text("cap_chown,=p"), std::nullopt);
-}
-
-// struct vfs_cap_data: magic_etc, then (permitted, inheritable) per 32-bit word, little-endian.
-std::string vfs_cap(uint32_t magic, std::vector<uint32_t> words) {
-  words.insert(words.begin(), magic);
-  std::string s;
-  for (uint32_t w : words) {
-    for (int i = 0; i < 4; ++i) s += static_cast<char>((w >> (8 * i)) & 0xff);
-  }
-  return s;
-}
-
-TEST(FileCapsTest, DecodesSecurityCapabilityXattr) {
-  // setcap cap_net_bind_service=ep: revision 2, effective flag, permitted bit 10.
-  EXPECT_EQ(decode_vfs_cap(vfs_cap(0x02000001, {1 << 10, 0, 0, 0})),
-            (FileCaps{1 << 10, 1 << 10, 0}));
-  // Revision 3 (a root id follows); no effective flag; a capability of the high word.
-  EXPECT_EQ(decode_vfs_cap(vfs_cap(0x03000000, {0, 1 << 2, 1 << 6, 0, 0})),
-            (FileCaps{0, uint64_t{1} << 38, 1 << 2}));
-  EXPECT_EQ(decode_vfs_cap(vfs_cap(0x01000001, {1, 2})), (FileCaps{3, 1, 2}));
-  EXPECT_EQ(decode_vfs_cap(vfs_cap(0x02000001, {1, 0, 0})), std::nullopt);  // too short
-  EXPECT_EQ(decode_vfs_cap(vfs_cap(0x04000001, {1, 0, 0, 0})), std::nullopt);
-}
-
 // A package with an owner other than root, a device and file capabilities.
 class RpmOwnerTest : public ::testing::Test {
  protected:
@@ -380,7 +339,7 @@ TEST_F(RpmOwnerTest, ParsesOwnersDevicesAndCaps) {
 
 TEST_F(RpmOwnerTest, MatchingOwnersDeviceAndCapsPass) {
   b.file("usr/bin/ping", 0, 0755).content("hello");
-  b.xattr("security.capability", vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));
+  b.xattr("security.capability", coroner::testing::vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));
   b.file("usr/bin/tool", 0, 0755, 2, 2).content("hello");
   b.char_device("dev/null0", 1, 3, 0666);
   EXPECT_EQ(lines(), std::vector<std::string>{});
@@ -389,7 +348,8 @@ TEST_F(RpmOwnerTest, MatchingOwnersDeviceAndCapsPass) {
 TEST_F(RpmOwnerTest, OwnerGroupDeviceAndCapsChangesAreUGDP) {
   b.file("usr/bin/ping", 0, 0755).content("hello");  // the capability is gone
   b.file("usr/bin/tool", 0, 0755, 0, 2).content("hello");
-  b.xattr("security.capability", vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));  // an extra one
+  b.xattr("security.capability",
+          coroner::testing::vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));  // an extra one
   b.char_device("dev/null0", 1, 5, 0666);
   EXPECT_EQ(lines(),
             (std::vector<std::string>{"........P    /usr/bin/ping", ".....U..P    /usr/bin/tool",
@@ -400,7 +360,7 @@ TEST_F(RpmOwnerTest, NamesResolveThroughTheImagesPasswd) {
   // uid 7 is "daemon" in this image's /etc/passwd: rpm compares names, not numbers.
   b.file("etc/passwd").content("root:x:0:0::/root:/bin/sh\ndaemon:x:7:7::/:/bin/sh\n");
   b.file("usr/bin/ping", 0, 0755).content("hello");
-  b.xattr("security.capability", vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));
+  b.xattr("security.capability", coroner::testing::vfs_cap(0x02000001, {1 << 13, 0, 0, 0}));
   b.file("usr/bin/tool", 0, 0755, 7, 2).content("hello");
   b.char_device("dev/null0", 1, 3, 0666);
   EXPECT_EQ(lines(), std::vector<std::string>{});

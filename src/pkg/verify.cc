@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/text.h"
 #include "fs/resolve.h"
+#include "linux/capabilities.h"
 #include "linux/users.h"
 #include "pkg/apk.h"
 #include "pkg/dpkg.h"
@@ -638,9 +639,10 @@ std::optional<std::pair<const scan::Entry*, uint32_t>> rpm_checks(
   }
   if (n.is_regular()) {
     // libcap: an unparsable FILECAPS, and a file without the xattr, are "=" (no capabilities).
-    FileCaps want = parse_cap_text(e.caps).value_or(FileCaps{});
-    FileCaps have;
-    if (auto x = capability_xattr(layers, n)) have = decode_vfs_cap(*x).value_or(FileCaps{});
+    linux_::FileCaps want = linux_::parse_cap_text(e.caps).value_or(linux_::FileCaps{});
+    linux_::FileCaps have;
+    if (auto x = capability_xattr(layers, n))
+      have = linux_::decode_vfs_cap(*x).value_or(linux_::FileCaps{});
     f.caps = want == have ? Check::kPass : Check::kFail;
   }
   if (n.is_symlink()) {

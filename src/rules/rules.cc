@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "base/text.h"
+#include "linux/capabilities.h"
 
 namespace coroner::rules {
 namespace {
@@ -205,48 +206,6 @@ constexpr uint64_t kDockerCaps = bit(0) | bit(1) | bit(3) | bit(4) | bit(5) | bi
                                  bit(8) | bit(10) | bit(13) | bit(18) | bit(27) | bit(29) | bit(31);
 constexpr uint64_t kPodmanCaps = kDockerCaps & ~(bit(13) | bit(27) | bit(29));
 
-constexpr std::string_view kCapNames[] = {"chown",
-                                          "dac_override",
-                                          "dac_read_search",
-                                          "fowner",
-                                          "fsetid",
-                                          "kill",
-                                          "setgid",
-                                          "setuid",
-                                          "setpcap",
-                                          "linux_immutable",
-                                          "net_bind_service",
-                                          "net_broadcast",
-                                          "net_admin",
-                                          "net_raw",
-                                          "ipc_lock",
-                                          "ipc_owner",
-                                          "sys_module",
-                                          "sys_rawio",
-                                          "sys_chroot",
-                                          "sys_ptrace",
-                                          "sys_pacct",
-                                          "sys_admin",
-                                          "sys_boot",
-                                          "sys_nice",
-                                          "sys_resource",
-                                          "sys_time",
-                                          "sys_tty_config",
-                                          "mknod",
-                                          "lease",
-                                          "audit_write",
-                                          "audit_control",
-                                          "setfcap",
-                                          "mac_override",
-                                          "mac_admin",
-                                          "syslog",
-                                          "wake_alarm",
-                                          "block_suspend",
-                                          "audit_read",
-                                          "perfmon",
-                                          "bpf",
-                                          "checkpoint_restore"};
-
 struct Ctx {
   const RuleInput& in;
   std::vector<std::string> created_by;
@@ -316,36 +275,14 @@ void exec_findings(Ctx& c) {
   }
 }
 
-// security.capability (struct vfs_cap_data, little-endian): magic_etc, then permitted and
-// inheritable low words, then (revision 2/3) the high words.
-std::optional<uint64_t> file_caps_permitted(std::string_view v) {
-  auto le32 = [&](size_t off) {
-    uint32_t x = 0;
-    for (int k = 3; k >= 0; --k)
-      x = (x << 8) | static_cast<uint8_t>(v[off + static_cast<size_t>(k)]);
-    return x;
-  };
-  if (v.size() < 12) return std::nullopt;
-  uint64_t permitted = le32(4);
-  if (v.size() >= 20) permitted |= uint64_t{le32(12)} << 32;
-  return permitted;
-}
-
-std::string cap_list(uint64_t caps) {
-  std::string s;
-  for (size_t k = 0; k < 64; ++k) {
-    if (!(caps & bit(static_cast<int>(k)))) continue;
-    s += s.empty() ? "" : ",";
-    s += k < std::size(kCapNames) ? "cap_" + std::string(kCapNames[k]) : "cap_" + std::to_string(k);
-  }
-  return s;
-}
-
 uint64_t program_file_caps(const Ctx& c, fs::NodeId id) {
   const scan::Facts* f = c.in.root.facts(id);
   if (!f) return 0;
   for (const auto& [k, v] : f->xattrs) {
-    if (k == "security.capability") return file_caps_permitted(v).value_or(0);
+    if (k == "security.capability") {
+      // A malformed value: the kernel refuses the exec (EINVAL), not a capability question.
+      return linux_::decode_vfs_cap(v).value_or(linux_::FileCaps{}).permitted;
+    }
   }
   return 0;
 }
@@ -359,10 +296,12 @@ void file_capabilities(Ctx& c) {
     if (caps & ~kDockerCaps) fails |= kDocker | kKubernetes;
     if (caps & ~kPodmanCaps) fails |= kPodman;
     const std::string& path = e.programs[k];
-    std::string msg = path + " has file capabilities " + cap_list(caps) +
+    std::string msg = path + " has file capabilities " + linux_::capability_list(caps) +
                       ": execve fails with EPERM (\"operation not permitted\") wherever one of "
                       "them is not in the container's bounding set";
-    if (fails) msg += " (" + cap_list(caps & ~kDockerCaps) + " is not in Docker's default set)";
+    if (fails)
+      msg +=
+          " (" + linux_::capability_list(caps & ~kDockerCaps) + " is not in Docker's default set)";
     msg += "; with `drop: [ALL]` (a common Kubernetes securityContext) it always fails";
     Finding f = make(c, "file-capabilities", path, layer_of(c, e.program_nodes[k]), msg,
                      "remove them (setcap -r) and grant the capability to the container instead, "

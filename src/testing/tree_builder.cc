@@ -226,4 +226,13 @@ std::vector<std::string> check_invariants(const fs::Tree& tree) {
   return bad;
 }
 
+std::string vfs_cap(uint32_t magic, std::vector<uint32_t> words) {
+  words.insert(words.begin(), magic);
+  std::string s;
+  for (uint32_t w : words) {
+    for (int i = 0; i < 4; ++i) s += static_cast<char>((w >> (8 * i)) & 0xff);
+  }
+  return s;
+}
+
 }  // namespace coroner::testing

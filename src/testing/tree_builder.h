@@ -73,4 +73,9 @@ class TreeBuilder {
 // entry (the hardlink target is present); no present child under a non-directory.
 std::vector<std::string> check_invariants(const fs::Tree& tree);
 
+// A security.capability xattr value (struct vfs_cap_data, little-endian): `magic` (revision and
+// the effective flag), then the 32-bit words (permitted, inheritable per word; revision 3 adds
+// the root id).
+std::string vfs_cap(uint32_t magic, std::vector<uint32_t> words);
+
 }  // namespace coroner::testing
