@@ -8,6 +8,7 @@
 
 #include "base/bytes.h"
 #include "base/error.h"
+#include "elf/elf_view.h"
 
 namespace coroner::elf {
 namespace {
@@ -31,9 +32,9 @@ constexpr uint32_t GNU_PROPERTY_X86_ISA_1_NEEDED = 0xc0008002;
 constexpr uint32_t ELF_NOTE_OS_LINUX = 0;
 constexpr uint16_t VER_FLG_BASE = 0x1;
 constexpr uint16_t ET_EXEC = 2;
-// glibc's csu/libc-start.c (static) and ld.so print this through DL_SYSDEP_OSCHECK; glibc 2.36
-// removed the check (commit "Remove kernel version check").
-constexpr std::string_view kKernelTooOld = "FATAL: kernel too old";
+// glibc's csu/libc-start.c (static) and ld.so print internal::kKernelTooOld through
+// DL_SYSDEP_OSCHECK; glibc 2.36 removed the check (commit "Remove kernel version check").
+using internal::FileView;
 
 // On-disk sizes of the versioning records; the same in both classes (gABI / LSB symbol versioning).
 constexpr uint64_t kVerneedSize = 16, kVernauxSize = 16, kVerdefSize = 20, kVerdauxSize = 8;
@@ -80,7 +81,16 @@ uint64_t read_word(ByteReader& r, bool is64) {
   return is64 ? r.read<uint64_t>() : r.read<uint32_t>();
 }
 
-Header read_header(ByteReader& r, ElfInfo& info) {
+// An integer at `off` of the file.
+template <typename T>
+T peek(const FileView& v, uint64_t off, bool little) {
+  ByteReader r(v.sub(off, sizeof(T)), little);
+  return r.read<T>();
+}
+
+// The ELF header is the file's first 64 bytes at most (52 in ELF32): `r` reads the file's first
+// min(size, 64) bytes, so its bounds errors name the same offsets and size as over the whole file.
+Header read_header(ByteReader& r, const FileView& v, ElfInfo& info) {
   if (!is_elf(r.sub(0, std::min<uint64_t>(r.size(), 4)))) fail("bad magic (not an ELF file)");
   auto ident = r.sub(0, 16);
   info.ei_class = static_cast<uint8_t>(ident[4]);
@@ -125,21 +135,22 @@ Header read_header(ByteReader& r, ElfInfo& info) {
     uint64_t shnum = h.e_shnum;
     if (shnum == 0) {
       shnum = in("section header 0", [&] {
-        return h.is64 ? r.peek_at<uint64_t>(checked_add(h.e_shoff, 32))
-                      : r.peek_at<uint32_t>(checked_add(h.e_shoff, 20));
+        return h.is64 ? peek<uint64_t>(v, checked_add(h.e_shoff, 32), r.little_endian())
+                      : peek<uint32_t>(v, checked_add(h.e_shoff, 20), r.little_endian());
       });
     }
     in("section headers at " + hex(h.e_shoff) + " (" + std::to_string(shnum) + " x " +
            std::to_string(want_sh) + ")",
-       [&] { r.sub(h.e_shoff, checked_mul(shnum, want_sh)); });
+       [&] { v.check(h.e_shoff, checked_mul(shnum, want_sh)); });
   }
 
   // gABI: when the program header count does not fit e_phnum it is PN_XNUM, and the real count is
   // in the sh_info of section 0.
   if (e_phnum == PN_XNUM) {
     if (!has_shdrs) fail("e_phnum is PN_XNUM but there is no section header 0");
-    h.phnum = in("section header 0",
-                 [&] { return r.peek_at<uint32_t>(checked_add(h.e_shoff, h.is64 ? 44 : 28)); });
+    h.phnum = in("section header 0", [&] {
+      return peek<uint32_t>(v, checked_add(h.e_shoff, h.is64 ? 44 : 28), r.little_endian());
+    });
     if (h.phnum != 0 && h.e_phentsize != want_ph)
       fail("e_phentsize " + std::to_string(h.e_phentsize) + " should be " +
            std::to_string(want_ph));
@@ -147,15 +158,16 @@ Header read_header(ByteReader& r, ElfInfo& info) {
   return h;
 }
 
-std::vector<Phdr> read_phdrs(ByteReader& r, const Header& h) {
+std::vector<Phdr> read_phdrs(const FileView& v, bool little, const Header& h) {
   if (h.phnum == 0) return {};
   // Check the whole table against the file before allocating for it.
-  in("program headers at " + hex(h.e_phoff) + " (" + std::to_string(h.phnum) + " x " +
-         std::to_string(h.e_phentsize) + ")",
-     [&] { r.sub(h.e_phoff, checked_mul(h.phnum, h.e_phentsize)); });
+  ByteReader r(in("program headers at " + hex(h.e_phoff) + " (" + std::to_string(h.phnum) + " x " +
+                      std::to_string(h.e_phentsize) + ")",
+                  [&] { return v.sub(h.e_phoff, checked_mul(h.phnum, h.e_phentsize)); }),
+               little);
   std::vector<Phdr> out(h.phnum);
   for (uint64_t i = 0; i < h.phnum; ++i) {
-    r.seek(h.e_phoff + i * h.e_phentsize);
+    r.seek(i * h.e_phentsize);
     Phdr& p = out[i];
     p.p_type = r.read<uint32_t>();
     if (h.is64) {
@@ -181,7 +193,7 @@ std::vector<Phdr> read_phdrs(ByteReader& r, const Header& h) {
 
 // Every segment whose bytes we (or the kernel) read must lie in the file: a truncated file is an
 // Error here rather than at some later read.
-void check_segments(const ByteReader& r, const std::vector<Phdr>& phdrs) {
+void check_segments(const FileView& v, const std::vector<Phdr>& phdrs) {
   for (size_t i = 0; i < phdrs.size(); ++i) {
     const Phdr& p = phdrs[i];
     if (p.p_type != PT_LOAD && p.p_type != PT_DYNAMIC && p.p_type != PT_INTERP &&
@@ -189,20 +201,20 @@ void check_segments(const ByteReader& r, const std::vector<Phdr>& phdrs) {
       continue;
     if (p.p_filesz == 0) continue;  // e.g. a .bss-only PT_LOAD: no file bytes, any p_offset
     in("program header " + std::to_string(i) + " (p_type " + hex(p.p_type) + ")",
-       [&] { r.sub(p.p_offset, p.p_filesz); });
+       [&] { v.check(p.p_offset, p.p_filesz); });
   }
 }
 
 // Dynamic entries hold virtual addresses. Maps [vaddr, ...) to the file bytes of the PT_LOAD
 // segment that contains it, from vaddr to the end of that segment's file image (the part past
 // p_filesz is zero-filled memory with no bytes in the file). Requires: check_segments passed.
-std::span<const std::byte> map_vaddr(const ByteReader& r, const std::vector<Phdr>& phdrs,
+std::span<const std::byte> map_vaddr(const FileView& v, const std::vector<Phdr>& phdrs,
                                      uint64_t vaddr, const char* what) {
   for (const Phdr& p : phdrs) {
     if (p.p_type != PT_LOAD) continue;
     if (vaddr < p.p_vaddr || vaddr - p.p_vaddr >= p.p_filesz) continue;
     uint64_t delta = vaddr - p.p_vaddr;
-    return r.sub(p.p_offset + delta, p.p_filesz - delta);
+    return v.sub_prefix(p.p_offset + delta, p.p_filesz - delta);
   }
   fail(std::string(what) + " address " + hex(vaddr) + " is outside every PT_LOAD segment");
 }
@@ -236,10 +248,10 @@ struct Dynamic {
       verdefnum;
 };
 
-Dynamic read_dynamic(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& info) {
+Dynamic read_dynamic(const FileView& file, bool little, const Phdr& p, bool is64, ElfInfo& info) {
   Dynamic d;
   const uint64_t entsize = is64 ? 16 : 8;
-  ByteReader r(file.sub(p.p_offset, p.p_filesz), file.little_endian());
+  ByteReader r(file.sub(p.p_offset, p.p_filesz), little);
   // The count is bounded by p_filesz, which check_segments held to the file size.
   const uint64_t count = p.p_filesz / entsize;
   for (uint64_t i = 0; i < count; ++i) {
@@ -292,7 +304,7 @@ Dynamic read_dynamic(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& 
 }
 
 // The string table as [DT_STRTAB, DT_STRTAB + DT_STRSZ), which must lie in one PT_LOAD.
-std::span<const std::byte> string_table(const ByteReader& r, const std::vector<Phdr>& phdrs,
+std::span<const std::byte> string_table(const FileView& r, const std::vector<Phdr>& phdrs,
                                         const Dynamic& d) {
   if (!d.strtab) fail("dynamic section has strings but no DT_STRTAB");
   auto bytes = map_vaddr(r, phdrs, *d.strtab, "DT_STRTAB");
@@ -414,8 +426,8 @@ void read_properties(std::span<const std::byte> desc, bool little, bool is64, El
 // Notes in one PT_NOTE or PT_GNU_PROPERTY segment: (namesz, descsz, type, name, desc), name and
 // desc each padded to the note alignment, which is 8 when p_align is 8 (gABI 2018 update, as
 // glibc's _dl_process_pt_note and the kernel read .note.gnu.property) and 4 otherwise.
-void read_notes(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& info) {
-  ByteReader r(file.sub(p.p_offset, p.p_filesz), file.little_endian());
+void read_notes(const FileView& file, bool little, const Phdr& p, bool is64, ElfInfo& info) {
+  ByteReader r(file.sub(p.p_offset, p.p_filesz), little);
   const uint64_t align = p.p_align == 8 ? 8 : 4;
   while (r.remaining() >= 12) {
     uint64_t at = r.offset();
@@ -428,14 +440,14 @@ void read_notes(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& info)
       if (name != std::string_view("GNU\0", 4)) return;
       // glibc's open_verify matches {namesz 4, descsz 16, type 1, "GNU"} and uses the first.
       if (type == NT_GNU_ABI_TAG && descsz == 16 && !info.abi_tag) {
-        ByteReader d(desc, file.little_endian());
+        ByteReader d(desc, little);
         uint32_t os = d.read<uint32_t>(), major = d.read<uint32_t>(), minor = d.read<uint32_t>(),
                  patch = d.read<uint32_t>();
         if (os == ELF_NOTE_OS_LINUX)
           info.abi_tag =
               std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
       } else if (type == NT_GNU_PROPERTY_TYPE_0) {
-        read_properties(desc, file.little_endian(), is64, info);
+        read_properties(desc, little, is64, info);
       }
     });
   }
@@ -443,7 +455,7 @@ void read_notes(const ByteReader& file, const Phdr& p, bool is64, ElfInfo& info)
 
 // PT_INTERP: the kernel (fs/binfmt_elf.c) refuses p_filesz < 2 or > PATH_MAX and a last byte
 // that is not NUL; the path is what precedes the first NUL.
-std::string read_interp(const ByteReader& r, const Phdr& p) {
+std::string read_interp(const FileView& r, const Phdr& p) {
   if (p.p_filesz < 2 || p.p_filesz > kMaxInterpSize)
     fail("PT_INTERP size " + std::to_string(p.p_filesz) + " out of range");
   auto bytes = r.sub(p.p_offset, p.p_filesz);
@@ -453,10 +465,10 @@ std::string read_interp(const ByteReader& r, const Phdr& p) {
   return std::string(ByteReader(bytes).cstr_at(0));
 }
 
-void read_dynamic_info(const ByteReader& r, const std::vector<Phdr>& phdrs, const Phdr& dyn,
-                       bool is64, ElfInfo& info) {
-  Dynamic d =
-      in("PT_DYNAMIC at " + hex(dyn.p_offset), [&] { return read_dynamic(r, dyn, is64, info); });
+void read_dynamic_info(const FileView& r, bool little, const std::vector<Phdr>& phdrs,
+                       const Phdr& dyn, bool is64, ElfInfo& info) {
+  Dynamic d = in("PT_DYNAMIC at " + hex(dyn.p_offset),
+                 [&] { return read_dynamic(r, little, dyn, is64, info); });
   bool has_strings = !d.needed.empty() || d.soname || d.rpath || d.runpath ||
                      (d.verneed && d.verneednum.value_or(0)) ||
                      (d.verdef && d.verdefnum.value_or(0));
@@ -466,7 +478,6 @@ void read_dynamic_info(const ByteReader& r, const std::vector<Phdr>& phdrs, cons
   if (d.soname) info.soname = strtab.get(*d.soname, "DT_SONAME");
   if (d.rpath) info.rpath = strtab.get(*d.rpath, "DT_RPATH");
   if (d.runpath) info.runpath = strtab.get(*d.runpath, "DT_RUNPATH");
-  bool little = r.little_endian();
   if (d.verneed && d.verneednum.value_or(0)) {
     auto bytes = map_vaddr(r, phdrs, *d.verneed, "DT_VERNEED");
     info.verneed = in("DT_VERNEED at " + hex(*d.verneed),
@@ -479,12 +490,13 @@ void read_dynamic_info(const ByteReader& r, const std::vector<Phdr>& phdrs, cons
   }
 }
 
-ElfInfo parse_checked(std::span<const std::byte> file) {
+ElfInfo parse_checked(const FileView& v, bool kernel_too_old) {
   ElfInfo info;
-  ByteReader r(file);
-  Header h = in("header", [&] { return read_header(r, info); });
-  std::vector<Phdr> phdrs = read_phdrs(r, h);
-  check_segments(r, phdrs);
+  ByteReader r(v.sub_prefix(0, std::min<uint64_t>(v.size(), 64)));
+  Header h = in("header", [&] { return read_header(r, v, info); });
+  const bool little = r.little_endian();
+  std::vector<Phdr> phdrs = read_phdrs(v, little, h);
+  check_segments(v, phdrs);
 
   const Phdr* dyn = nullptr;
   for (const Phdr& p : phdrs) {
@@ -494,32 +506,129 @@ ElfInfo parse_checked(std::span<const std::byte> file) {
         // /usr/lib/debug/.build-id/...) keep the program headers with p_filesz 0: such a
         // PT_INTERP names nothing, and those files are never run, so it is skipped rather than
         // reported as corrupt.
-        if (!info.interp && p.p_filesz != 0) info.interp = read_interp(r, p);
+        if (!info.interp && p.p_filesz != 0) info.interp = read_interp(v, p);
         break;
       case PT_DYNAMIC:
         if (!dyn) dyn = &p;
         break;
       case PT_NOTE:
       case PT_GNU_PROPERTY:
-        read_notes(r, p, h.is64, info);
+        read_notes(v, little, p, h.is64, info);
         break;
       default:
         break;
     }
   }
   info.has_dynamic = dyn != nullptr;
-  if (dyn) read_dynamic_info(r, phdrs, *dyn, h.is64, info);
+  if (dyn) read_dynamic_info(v, little, phdrs, *dyn, h.is64, info);
   if (info.is_static() && (info.e_type == ET_EXEC || info.is_static_pie())) {
-    std::string_view bytes = as_chars(file);
-    info.glibc_kernel_check =
-        std::search(bytes.begin(), bytes.end(),
-                    std::boyer_moore_horspool_searcher(kKernelTooOld.begin(),
-                                                       kKernelTooOld.end())) != bytes.end();
+    info.glibc_kernel_check = kernel_too_old;
   }
   return info;
 }
 
 }  // namespace
+
+namespace internal {
+
+FileView::FileView(std::span<const std::byte> whole) : size_(whole.size()), chunks_{{0, whole}} {}
+
+FileView::FileView(uint64_t size, std::vector<Chunk> chunks)
+    : size_(size), chunks_(std::move(chunks)) {}
+
+void FileView::check(uint64_t off, uint64_t len) const {
+  if (off > size_ || len > size_ - off) {
+    // ByteReader::sub's wording over the whole file.
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "read of %llu bytes at offset 0x%llx exceeds size 0x%llx",
+                  static_cast<unsigned long long>(len), static_cast<unsigned long long>(off),
+                  static_cast<unsigned long long>(size_));
+    throw Error(buf);
+  }
+}
+
+std::span<const std::byte> FileView::sub(uint64_t off, uint64_t len) const {
+  check(off, len);
+  if (len == 0) return {};
+  for (const Chunk& c : chunks_) {
+    if (off >= c.offset && off - c.offset <= c.bytes.size() &&
+        len <= c.bytes.size() - (off - c.offset))
+      return c.bytes.subspan(off - c.offset, len);
+  }
+  throw NotKept{off, len};
+}
+
+std::span<const std::byte> FileView::sub_prefix(uint64_t off, uint64_t len) const {
+  check(off, len);
+  if (len == 0) return {};
+  std::span<const std::byte> best;
+  for (const Chunk& c : chunks_) {
+    if (off < c.offset || off - c.offset >= c.bytes.size()) continue;
+    auto s = c.bytes.subspan(off - c.offset);
+    if (s.size() >= len) return s.first(len);
+    if (s.size() > best.size()) best = s;
+  }
+  if (best.empty()) throw NotKept{off, len};
+  truncated_ = true;
+  return best;
+}
+
+Layout read_layout(const FileView& file) {
+  ElfInfo info;
+  ByteReader r(file.sub_prefix(0, std::min<uint64_t>(file.size(), 64)));
+  Header h = in("header", [&] { return read_header(r, file, info); });
+  Layout out;
+  out.e_type = info.e_type;
+  out.is64 = h.is64;
+  out.little = r.little_endian();
+  out.phoff = h.e_phoff;
+  out.phnum = h.phnum;
+  out.phentsize = h.e_phentsize;
+  out.shoff = h.e_shoff;
+  for (const Phdr& p : read_phdrs(file, out.little, h))
+    out.segments.push_back({p.p_type, p.p_offset, p.p_vaddr, p.p_filesz});
+  return out;
+}
+
+std::optional<Mapped> map_address(const Layout& layout, uint64_t vaddr) {
+  for (const Segment& s : layout.segments) {
+    if (s.type != PT_LOAD) continue;
+    if (vaddr < s.vaddr || vaddr - s.vaddr >= s.filesz) continue;
+    uint64_t delta = vaddr - s.vaddr;
+    return Mapped{s.offset + delta, s.filesz - delta};
+  }
+  return std::nullopt;
+}
+
+DynamicRefs read_dynamic_refs(const FileView& file, const Layout& layout, const Segment& dynamic) {
+  Phdr p;
+  p.p_type = dynamic.type;
+  p.p_offset = dynamic.offset;
+  p.p_vaddr = dynamic.vaddr;
+  p.p_filesz = dynamic.filesz;
+  ElfInfo info;
+  Dynamic d = read_dynamic(file, layout.little, p, layout.is64, info);
+  DynamicRefs out;
+  out.strtab = d.strtab;
+  out.strsz = d.strsz;
+  out.verneed = d.verneed;
+  out.verdef = d.verdef;
+  out.has_needed = !d.needed.empty();
+  out.flags_1 = info.dt_flags_1;
+  return out;
+}
+
+ElfInfo parse_view(const FileView& file, bool kernel_too_old) {
+  try {
+    return parse_checked(file, kernel_too_old);
+  } catch (const Error& e) {
+    std::string_view msg = e.what();
+    if (msg.starts_with("ELF: ")) throw;
+    throw Error("ELF: " + std::string(msg));
+  }
+}
+
+}  // namespace internal
 
 bool is_elf(std::span<const std::byte> head) {
   return head.size() >= 4 && as_chars(head.first(4)) ==
@@ -528,13 +637,15 @@ bool is_elf(std::span<const std::byte> head) {
 }
 
 ElfInfo parse(std::span<const std::byte> file) {
-  try {
-    return parse_checked(file);
-  } catch (const Error& e) {
-    std::string_view msg = e.what();
-    if (msg.starts_with("ELF: ")) throw;
-    throw Error("ELF: " + std::string(msg));
+  // A view of the whole file never throws NotKept.
+  ElfInfo info = internal::parse_view(FileView(file), false);
+  if (info.is_static() && (info.e_type == ET_EXEC || info.is_static_pie())) {
+    std::string_view bytes = as_chars(file), pattern = internal::kKernelTooOld;
+    info.glibc_kernel_check = std::search(bytes.begin(), bytes.end(),
+                                          std::boyer_moore_horspool_searcher(
+                                              pattern.begin(), pattern.end())) != bytes.end();
   }
+  return info;
 }
 
 std::string machine_name(uint16_t e_machine) {

@@ -127,6 +127,18 @@ void IndexBuilder::use_content(Entry& e, std::span<const std::byte> content, boo
   if (capture_ && whole) out_.captured[std::string(e.path)] = std::string(as_chars(content));
 }
 
+void IndexBuilder::use_elf_stream(Entry& e) {
+  elf::StreamResult r = elf_.finish();
+  if (r.info) {
+    facts_of(e).elf = std::move(*r.info);
+  } else if (!r.error.empty()) {
+    facts_of(e).elf_error = std::move(r.error);  // as elf::parse's Error in use_content
+  } else {
+    // As for a file over max_elf: said, not guessed (no elf-corrupt, no partial facts).
+    note(escape(e.path) + ": ELF not parsed: it " + r.not_kept);
+  }
+}
+
 std::byte* WholeBuffer::get(size_t n) {
   if (n <= size_) return p_;
   // Geometric growth: each new buffer is fresh pages that fault in and are zeroed by the
@@ -160,6 +172,7 @@ std::byte* WholeBuffer::get(size_t n) {
 
 void IndexBuilder::drop_whole() {
   whole_.release();
+  elf_.release();
   std::string().swap(buf_);
 }
 
@@ -185,6 +198,7 @@ void IndexBuilder::end_scanner(int64_t i) {
 void IndexBuilder::finish() {
   // The buffers of whole contents are not needed once the layer is read.
   whole_.release();
+  elf_.release();
   std::string().swap(buf_);
   // Vector growth leaves up to half of the capacity unused; one copy at the end returns it.
   out_.entries.shrink_to_fit();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "elf/elf_stream.h"
 #include "scan/byte_gate.h"
 #include "scan/layer_index.h"
 #include "scan/sniff.h"
@@ -70,9 +71,10 @@ class IndexBuilder {
 
   // Reads the content of entry `i` through `next_block` (returns empty at the end of the
   // content) as far as the sniffers need: the first kSniffBytes for the kind, everything for
-  // ELF files and captured files. Stops early otherwise; the caller skips the rest.
+  // ELF files (through elf::ElfStream, which keeps bounded windows, not the whole file) and
+  // captured files (whole). Stops early otherwise; the caller skips the rest.
   // `read_rest`, when given, reads the rest of the content into a span of exactly that size
-  // (TarScanner::read_rest_into): whole contents are then read without a copy per block.
+  // (TarScanner::read_rest_into): captured contents are then read without a copy per block.
   template <typename NextBlock, typename ReadRest = std::nullptr_t>
   void sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest = nullptr);
 
@@ -83,12 +85,15 @@ class IndexBuilder {
  private:
   static constexpr size_t kHeadBytes = kSniffBytes;
 
-  // While a whole content larger than kBigBuffer is buffered: a lease on big_buffer_gate(),
-  // and the buffers freed once the file is used (not kept for the rest of the layer).
+  // While a whole content, or ELF windows (elf::ElfStream keeps up to its prefix, 32 MiB),
+  // larger than kBigBuffer are buffered: a lease on big_buffer_gate(), and the buffers freed
+  // once the file is used (not kept for the rest of the layer).
   class BigHold {
    public:
-    BigHold(IndexBuilder& b, uint64_t size, bool whole) : b_(b) {
-      if (whole && size > kBigBuffer) lease_ = big_buffer_gate().acquire(static_cast<size_t>(size));
+    BigHold(IndexBuilder& b, uint64_t size, bool buffered) : b_(b) {
+      if (buffered && size > kBigBuffer) {
+        lease_ = big_buffer_gate().acquire(static_cast<size_t>(size));
+      }
     }
     ~BigHold() {
       if (lease_) b_.drop_whole();
@@ -108,6 +113,8 @@ class IndexBuilder {
   // Records facts and captured content from `content`: the whole content when `whole`, else
   // its head.
   void use_content(Entry& e, std::span<const std::byte> content, bool whole);
+  // Records the ELF facts of `e` from elf_ after its last block.
+  void use_elf_stream(Entry& e);
   Facts& facts_of(Entry& e);
   std::string_view intern_name(std::string_view s);
   // Hands the matches of the content scanner for entry `i` to the LayerIndex.
@@ -117,6 +124,7 @@ class IndexBuilder {
   const ScanOptions& options_;
   std::string path_, link_, buf_;
   WholeBuffer whole_;                    // whole contents read with read_rest
+  elf::ElfStream elf_;                   // ELF files not captured: bounded windows
   std::vector<std::string_view> names_;  // interned unames/gnames: few per layer
   // (hash of path, entry index) of every non-whiteout entry; finish() sorts it to find paths
   // written several times (cheaper than a hash map on the per-entry path).
@@ -152,15 +160,18 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     copied = true;
   }
   bool whole = wants_whole(e, head);
-  BigHold hold(*this, e.size, whole);
+  // ELF files are read through elf_'s bounded windows, unless captured (then whole).
+  const bool windows = parse_elf_ && !capture_;
+  if (windows) whole = false;
+  BigHold hold(*this, windows ? std::min(e.size, elf_.prefix_cap()) : e.size, whole || windows);
   // The content scanner reads on to the end of the file; `head` holds every byte read so far.
   bool scan = scanner_ && scanner_->begin(e.path, e.size, e.kind);
-  if (!whole && !scan) {
+  if (!whole && !windows && !scan) {
     use_content(e, head, false);
     return;
   }
-  // The whole content is in the first block: no copy.
-  if (whole && !scan && !copied && first.size() == e.size) {
+  // The whole content is in the first block: parsed in place (elf::parse, as elf_ would).
+  if ((whole || windows) && !scan && !copied && first.size() == e.size) {
     use_content(e, first, true);
     return;
   }
@@ -175,6 +186,10 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     }
   }
   if (scan) scanner_->feed(head);
+  if (windows) {
+    elf_.reset(e.size);
+    elf_.feed(head);
+  }
   if (whole) buf_.reserve(static_cast<size_t>(e.size));  // no doubling copies while it grows
   if (whole && !copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
   if (!whole) use_content(e, head, false);  // before the blocks overwrite `head`
@@ -182,9 +197,11 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     std::span<const std::byte> b = next_block();
     if (b.empty()) break;
     if (scan) scanner_->feed(b);
+    if (windows) elf_.feed(b);
     if (whole) buf_.append(reinterpret_cast<const char*>(b.data()), b.size());
   }
   if (scan) end_scanner(i);
+  if (windows) use_elf_stream(e);
   if (whole) use_content(e, as_bytes(buf_), true);
 }
 

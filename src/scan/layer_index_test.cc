@@ -282,6 +282,61 @@ TEST(ScanLayerTest, ElfFactsOfARealBinary) {
   }
 }
 
+// Files bigger than a block go through elf::ElfStream's windows (uncompressed blobs too, which
+// used to be read whole straight from the blob): the facts are elf::parse's over the whole file,
+// also for a file cut short (the same Error).
+TEST(ScanLayerTest, ElfFactsOfBigFilesAreThoseOfTheWholeFile) {
+  auto same = [](const elf::ElfInfo& a, const elf::ElfInfo& b) {
+    EXPECT_EQ(a.e_type, b.e_type);
+    EXPECT_EQ(a.interp, b.interp);
+    EXPECT_EQ(a.needed, b.needed);
+    EXPECT_EQ(a.soname, b.soname);
+    EXPECT_EQ(a.runpath, b.runpath);
+    EXPECT_EQ(a.dt_flags_1, b.dt_flags_1);
+    ASSERT_EQ(a.verneed.size(), b.verneed.size());
+    for (size_t i = 0; i < a.verneed.size(); ++i) {
+      EXPECT_EQ(a.verneed[i].file, b.verneed[i].file);
+      EXPECT_EQ(a.verneed[i].versions, b.verneed[i].versions);
+    }
+    EXPECT_EQ(a.verdef, b.verdef);
+    EXPECT_EQ(a.abi_tag, b.abi_tag);
+    EXPECT_EQ(a.x86_isa_needed, b.x86_isa_needed);
+    EXPECT_EQ(a.glibc_kernel_check, b.glibc_kernel_check);
+  };
+  for (const char* path :
+       {"/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"}) {
+    SCOPED_TRACE(path);
+    std::vector<std::byte> bin = coroner::testing::read_file(path);
+    ASSERT_GT(bin.size(), 1u << 20);
+    const elf::ElfInfo want = elf::parse(bin);
+    ASSERT_FALSE(want.verdef.empty());
+    std::string tar = LayerBuilder().file("lib/x.so", std::string(as_chars(bin)), 0755).tar();
+    for (const std::string& blob :
+         {tar, coroner::testing::gzip(tar), coroner::testing::zstd(tar)}) {
+      LayerIndex l = scan(blob);
+      const Entry* e = find(l, "lib/x.so");
+      ASSERT_NE(e, nullptr);
+      ASSERT_NE(e->facts, Entry::kNoFacts);
+      const Facts& f = l.facts[e->facts];
+      ASSERT_TRUE(f.elf.has_value()) << f.elf_error;
+      same(*f.elf, want);
+    }
+    // Cut before its dynamic section: the Error elf::parse gives.
+    std::vector<std::byte> cut(bin.begin(), bin.begin() + static_cast<ptrdiff_t>(bin.size() / 2));
+    std::string want_error;
+    try {
+      elf::parse(cut);
+    } catch (const Error& err) {
+      want_error = err.what();
+    }
+    ASSERT_FALSE(want_error.empty());
+    LayerIndex l = scan(LayerBuilder().file("lib/x.so", std::string(as_chars(cut)), 0755).tar());
+    const Entry* e = find(l, "lib/x.so");
+    ASSERT_NE(e->facts, Entry::kNoFacts);
+    EXPECT_EQ(l.facts[e->facts].elf_error, want_error);
+  }
+}
+
 TEST(ScanLayerTest, LargeElfIsNotParsedAndNoted) {
   std::string elf = std::string(
                         "\x7f"
