@@ -72,7 +72,7 @@ struct Header {
 };
 
 struct Phdr {
-  uint32_t p_type = 0;
+  uint32_t p_type = 0, p_flags = 0;
   uint64_t p_offset = 0, p_vaddr = 0, p_filesz = 0, p_memsz = 0, p_align = 0;
 };
 
@@ -171,7 +171,7 @@ std::vector<Phdr> read_phdrs(const FileView& v, bool little, const Header& h) {
     Phdr& p = out[i];
     p.p_type = r.read<uint32_t>();
     if (h.is64) {
-      r.skip(4);  // p_flags
+      p.p_flags = r.read<uint32_t>();
       p.p_offset = r.read<uint64_t>();
       p.p_vaddr = r.read<uint64_t>();
       r.skip(8);  // p_paddr
@@ -184,7 +184,7 @@ std::vector<Phdr> read_phdrs(const FileView& v, bool little, const Header& h) {
       r.skip(4);  // p_paddr
       p.p_filesz = r.read<uint32_t>();
       p.p_memsz = r.read<uint32_t>();
-      r.skip(4);  // p_flags
+      p.p_flags = r.read<uint32_t>();
       p.p_align = r.read<uint32_t>();
     }
   }
@@ -586,7 +586,7 @@ Layout read_layout(const FileView& file) {
   out.phentsize = h.e_phentsize;
   out.shoff = h.e_shoff;
   for (const Phdr& p : read_phdrs(file, out.little, h))
-    out.segments.push_back({p.p_type, p.p_offset, p.p_vaddr, p.p_filesz});
+    out.segments.push_back({p.p_type, p.p_flags, p.p_offset, p.p_vaddr, p.p_filesz});
   return out;
 }
 

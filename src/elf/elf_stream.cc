@@ -1,11 +1,13 @@
 #include "elf/elf_stream.h"
 
 #include <string.h>  // memmem (GNU)
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "base/error.h"
@@ -13,7 +15,9 @@
 namespace coroner::elf {
 namespace {
 
-constexpr uint32_t PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4, PT_GNU_PROPERTY = 0x6474e553;
+constexpr uint32_t PF_X = 1;
+constexpr uint32_t PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_NOTE = 4,
+                   PT_GNU_PROPERTY = 0x6474e553;
 constexpr uint16_t ET_EXEC = 2, ET_DYN = 3;
 constexpr uint64_t DF_1_PIE = 0x08000000;
 constexpr size_t kPattern = sizeof(internal::kKernelTooOld) - 1;
@@ -33,6 +37,46 @@ bool contains_pattern(const void* p, size_t n) {
 
 }  // namespace
 
+void ElfStream::Buffer::reset(size_t n) {
+  size_ = 0;
+  if (n <= capacity_) return;
+  release();
+  constexpr size_t kHuge = 2 << 20;
+  if (n >= kHuge) {
+    size_t size = (n + kHuge - 1) / kHuge * kHuge;
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it is plain pages
+#endif
+    p_ = static_cast<std::byte*>(p);
+    capacity_ = size;
+    mapped_ = true;
+  } else {
+    // Geometric, so a run of growing files does not allocate each time.
+    size_t size = std::max(n, std::min(capacity_ * 2, kHuge));
+    p_ = new std::byte[size];
+    capacity_ = size;
+    mapped_ = false;
+  }
+}
+
+void ElfStream::Buffer::append(std::span<const std::byte> b) {
+  std::memcpy(p_ + size_, b.data(), b.size());
+  size_ += b.size();
+}
+
+void ElfStream::Buffer::release() {
+  if (!p_) return;
+  if (mapped_) {
+    ::munmap(p_, capacity_);
+  } else {
+    delete[] p_;
+  }
+  p_ = nullptr;
+  size_ = capacity_ = 0;
+}
+
 ElfStream::ElfStream(uint64_t prefix, uint64_t windows)
     : prefix_cap_(std::max<uint64_t>(prefix, 4096)), windows_cap_(windows) {}
 
@@ -40,8 +84,8 @@ void ElfStream::reset(uint64_t size) {
   size_ = size;
   pos_ = 0;
   prefix_end_ = std::min(size, prefix_cap_);
-  prefix_.clear();
-  prefix_.reserve(static_cast<size_t>(prefix_end_));
+  // Room for a prefix that grows (mapped: pages not written cost nothing).
+  prefix_.reset(static_cast<size_t>(std::min(size, 2 * prefix_cap_)));
   windows_.clear();
   window_bytes_ = 0;
   layout_.reset();
@@ -54,7 +98,7 @@ void ElfStream::reset(uint64_t size) {
 }
 
 void ElfStream::release() {
-  std::vector<std::byte>().swap(prefix_);
+  prefix_.release();
   std::vector<Window>().swap(windows_);
   window_bytes_ = 0;
 }
@@ -68,7 +112,7 @@ uint64_t ElfStream::kept_bytes() const {
 internal::FileView ElfStream::view(uint64_t size) const {
   std::vector<internal::Chunk> chunks;
   chunks.reserve(windows_.size() + 1);
-  chunks.push_back({0, prefix_});
+  chunks.push_back({0, prefix_.span()});
   for (const Window& w : windows_) chunks.push_back({w.offset, w.bytes});
   return internal::FileView(size, std::move(chunks));
 }
@@ -95,8 +139,7 @@ bool ElfStream::keep(uint64_t off, uint64_t len, bool partial) {
   w.bytes.reserve(static_cast<size_t>(n));
   if (off < block_start_) {
     uint64_t to = std::min(block_start_, end);
-    w.bytes.assign(prefix_.begin() + static_cast<ptrdiff_t>(off),
-                   prefix_.begin() + static_cast<ptrdiff_t>(to));
+    w.bytes.assign(prefix_.data() + off, prefix_.data() + to);
   }
   uint64_t from = std::max(off, block_start_), to = std::min(pos_, end);
   if (from < to) {
@@ -124,6 +167,22 @@ void ElfStream::plan() {
         if (s.type == PT_INTERP && s.filesz != 0) search_ = false;
       }
       if (layout_->e_type != ET_EXEC && layout_->e_type != ET_DYN) search_ = false;
+      // A first PT_LOAD without code holds the tables (see kDefaultPrefix): keep all of it, while
+      // the prefix is still whole.
+      for (const internal::Segment& s : layout_->segments) {
+        if (s.type != PT_LOAD || s.offset != 0) continue;
+        const uint64_t grown = std::min({s.filesz, size_, 2 * prefix_cap_}), old = prefix_end_;
+        // Bytes past the prefix are still here when they are in the current block.
+        if (!(s.flags & PF_X) && grown > old && (pos_ <= old || block_start_ <= old)) {
+          prefix_end_ = grown;
+          if (pos_ > old) {
+            uint64_t to = std::min(pos_, grown);
+            prefix_.append(block_.subspan(static_cast<size_t>(old - block_start_),
+                                          static_cast<size_t>(to - old)));
+          }
+        }
+        break;
+      }
     }
     const internal::Segment* dyn = nullptr;
     for (const internal::Segment& s : layout_->segments) {
@@ -184,7 +243,7 @@ void ElfStream::feed(std::span<const std::byte> block) {
   if (search_ && !found_) search(block);
   if (start < prefix_end_) {
     size_t n = static_cast<size_t>(std::min(prefix_end_, stop) - start);
-    prefix_.insert(prefix_.end(), block.begin(), block.begin() + static_cast<ptrdiff_t>(n));
+    prefix_.append(block.first(n));
   }
   for (Window& w : windows_) {
     uint64_t from = std::max(w.offset + w.bytes.size(), start), to = std::min(w.end, stop);

@@ -226,7 +226,8 @@ Bytes synthetic(uint64_t size, uint64_t dyn_off, uint64_t str_off) {
   put(54, 56, 2);  // e_phentsize
   put(56, 2, 2);   // e_phnum
   uint64_t ph = 64;
-  put(ph, 1, 4);  // PT_LOAD
+  put(ph, 1, 4);      // PT_LOAD
+  put(ph + 4, 5, 4);  // PF_R | PF_X, as gold and older ld have it
   put(ph + 32, size, 8);
   put(ph + 40, size, 8);
   ph += 56;
@@ -296,6 +297,23 @@ TEST(ElfStream, KeepsBoundedBytesOfABigFile) {
   std::mt19937_64 rng(6);
   EXPECT_EQ(stream(s, file, rng).outcome, whole(file));
   EXPECT_LE(s.kept_bytes(), ElfStream::kDefaultPrefix + 64);
+}
+
+TEST(ElfStream, AFirstSegmentWithoutCodeIsKeptWhole) {
+  // ld -z separate-code: the first PT_LOAD is read-only, the tables may run past the prefix.
+  Bytes file = synthetic(1 << 20, (1 << 20) - 128, 6000);
+  file[64 + 4] = std::byte{4};  // PF_R
+  const std::string want = whole(file);
+  ASSERT_NE(want.find("needed=libfoo.so.1,"), std::string::npos) << want;
+  std::mt19937_64 rng(8);
+  for (size_t max_block : {size_t{1}, size_t{100}, size_t{1} << 20}) {
+    ElfStream s(4096, 64 << 10);  // the prefix grows to 8192 bytes, past the table at 6000
+    EXPECT_EQ(stream(s, file, rng, max_block).outcome, want);
+    EXPECT_LE(s.kept_bytes(), 8192u + 128);
+  }
+  file[64 + 4] = std::byte{5};  // with code: 4096 bytes, the table is gone
+  ElfStream s(4096, 64 << 10);
+  EXPECT_TRUE(stream(s, file, rng).not_kept);
 }
 
 }  // namespace

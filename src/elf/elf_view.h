@@ -61,7 +61,7 @@ ElfInfo parse_view(const FileView& file, bool kernel_too_old);
 // checks): the header and program headers, then the first PT_DYNAMIC's references. Both throw
 // Error or NotKept.
 struct Segment {
-  uint32_t type = 0;
+  uint32_t type = 0, flags = 0;
   uint64_t offset = 0, vaddr = 0, filesz = 0;
 };
 struct Layout {
