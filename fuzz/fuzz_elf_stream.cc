@@ -1,6 +1,7 @@
 // Fuzz target for elf::ElfStream: the input fed in pseudo-random block sizes (seeded from the
 // input) must give exactly what elf::parse gives for the whole input, with the production windows
-// (the input fits the prefix) and, with a 4 KiB prefix, the same or "not kept"; aborts otherwise.
+// (the input fits the prefix) and, with 4 KiB and 64-byte prefixes, the same or "not kept";
+// aborts otherwise.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -71,11 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   uint64_t seed = size;
   for (size_t i = 0; i < size && i < 64; ++i) seed = seed * 131 + data[i];
-  static coroner::elf::ElfStream production, tiny(4096, 16 << 10);
+  static coroner::elf::ElfStream production, small(4096, 16 << 10), tiny(64, 4096);
   bool not_kept = false;
   std::string got = streamed(production, bytes, seed, not_kept);
   if (not_kept || got != want) disagree(want, got);
-  got = streamed(tiny, bytes, seed + 1, not_kept);
+  got = streamed(small, bytes, seed + 1, not_kept);
+  if (!not_kept && got != want) disagree(want, got);
+  got = streamed(tiny, bytes, seed + 2, not_kept);
   if (!not_kept && got != want) disagree(want, got);
   return 0;
 }

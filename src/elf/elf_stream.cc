@@ -78,7 +78,7 @@ void ElfStream::Buffer::release() {
 }
 
 ElfStream::ElfStream(uint64_t prefix, uint64_t windows)
-    : prefix_cap_(std::max<uint64_t>(prefix, 4096)), windows_cap_(windows) {}
+    : prefix_cap_(std::max<uint64_t>(prefix, 64)), windows_cap_(windows) {}
 
 void ElfStream::reset(uint64_t size) {
   size_ = size;

@@ -42,7 +42,8 @@ class ElfStream {
   // together keep at most this many bytes.
   static constexpr uint64_t kDefaultWindows = 32 << 20;
 
-  // `prefix` below 4096 counts as 4096 (the header and a usual program header table).
+  // `prefix` below 64 counts as 64 (the ELF header). Tests and the fuzzer use small ones to make
+  // the windows do the work.
   explicit ElfStream(uint64_t prefix = kDefaultPrefix, uint64_t windows = kDefaultWindows);
 
   // Starts a file of `size` bytes (its buffers' capacity is kept for the next file).
