@@ -38,9 +38,9 @@ struct RawEntry {
   std::vector<std::pair<std::string, std::string>> xattrs;
 };
 
-// A reusable buffer for whole contents (ELF files to parse, captured files), big ones mapped
-// with transparent huge pages where the kernel offers them: a 100 MiB libLLVM would otherwise
-// cost ~25k page faults per layer, which measured at ~25% of a scan of a 1 GB root.
+// A reusable buffer for whole contents (captured files, and ELF files that are captured), big ones
+// mapped with transparent huge pages where the kernel offers them: a 100 MiB libLLVM would
+// otherwise cost ~25k page faults per layer, which measured at ~25% of a scan of a 1 GB root.
 class WholeBuffer {
  public:
   WholeBuffer() = default;
@@ -85,7 +85,7 @@ class IndexBuilder {
  private:
   static constexpr size_t kHeadBytes = kSniffBytes;
 
-  // While a whole content, or ELF windows (elf::ElfStream keeps up to its prefix, 32 MiB),
+  // While a whole content, or ELF windows (elf::ElfStream's prefix, up to 32 MiB),
   // larger than kBigBuffer are buffered: a lease on big_buffer_gate(), and the buffers freed
   // once the file is used (not kept for the rest of the layer).
   class BigHold {
