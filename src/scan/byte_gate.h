@@ -1,8 +1,9 @@
 // ByteGate: a process-wide budget for big transient buffers. The scanning threads (one per
 // layer) buffer captured files whole and up to 32 MiB of each ELF file (elf::ElfStream); two
 // threads each holding such a buffer at once would add up, so a thread that needs a big buffer
-// first takes a lease on the gate and waits while the budget is in use. A holder never waits on another gate, and a lease
-// is taken per file and given back once the file is used, so the waits cannot deadlock.
+// first takes a lease on the gate and waits while the budget is in use. A holder never waits on
+// another gate, and a lease is taken per file and given back once the file is used, so the waits
+// cannot deadlock.
 #pragma once
 
 #include <condition_variable>
