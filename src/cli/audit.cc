@@ -138,8 +138,14 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
     return capture_for_audit(p, size) || (other && other(p, size));
   };
   // The secret scanner and the md5 of package files (pkg/digest_pass.h: dpkg's digests then
-  // need no second read) run in the scan's single pass.
-  r.content_scanner = [] { return pkg::md5_pass(rules::make_secret_scanner()); };
+  // need no second read) run in the scan's single pass; files a finished upper layer replaces
+  // are not hashed.
+  auto shadows = std::make_shared<pkg::ShadowBoard>();
+  r.layer_scanned = [shadows, other_done = request.layer_scanned](const scan::LayerIndex& l) {
+    shadows->publish(l);
+    if (other_done) other_done(l);
+  };
+  r.content_scanner = [shadows] { return pkg::md5_pass(rules::make_secret_scanner(), shadows); };
   return explore::open_image(r);
 }
 

@@ -137,7 +137,11 @@ CommandResult run_packages(const Request& request) {
   explore::ImageRequest ir{p.image, p.platform};
   ir.capture = pkg::capture_package_db;
   // dpkg's md5s of package files in the scan's single pass (pkg/digest_pass.h).
-  if (p.verify) ir.content_scanner = [] { return pkg::md5_pass(nullptr); };
+  if (p.verify) {
+    auto shadows = std::make_shared<pkg::ShadowBoard>();
+    ir.layer_scanned = [shadows](const scan::LayerIndex& l) { shadows->publish(l); };
+    ir.content_scanner = [shadows] { return pkg::md5_pass(nullptr, shadows); };
+  }
   auto image = explore::open_image(ir);
   // Inventory from the captured databases.
   pkg::Inventory inv = pkg::inventory(image->tree(), image->layers());

@@ -147,6 +147,7 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
   }
   options.capture_scripts_up_to = request.capture_scripts_up_to;
   options.content_scanner = request.content_scanner;
+  options.layer_scanned = request.layer_scanned;
   if (request.progress) {
     options.progress = [&request, &source](uint32_t layer, uint64_t bytes) {
       request.progress(layer, bytes, source->info().layers);

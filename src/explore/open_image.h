@@ -32,6 +32,8 @@ struct ImageRequest {
   uint64_t capture_scripts_up_to = 0;
   // Content scanning in the same single pass (scan::ScanOptions::content_scanner; audit: secrets).
   std::function<std::unique_ptr<scan::ContentScanner>()> content_scanner;
+  // Each layer's index as soon as it is done (scan::ScanOptions::layer_scanned).
+  std::function<void(const scan::LayerIndex&)> layer_scanned;
   // Scan progress (scan::ScanOptions::progress), with the layer descriptors (count, blob sizes).
   // Called from the scanning threads.
   std::function<void(uint32_t layer, uint64_t bytes, std::span<const image::LayerDesc> layers)>

@@ -3,6 +3,9 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -20,13 +23,21 @@ std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
+uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
+
 class Md5Pass : public scan::ContentScanner {
  public:
-  explicit Md5Pass(std::unique_ptr<scan::ContentScanner> inner) : inner_(std::move(inner)) {}
+  Md5Pass(std::unique_ptr<scan::ContentScanner> inner, std::shared_ptr<const ShadowBoard> shadows)
+      : inner_(std::move(inner)), shadows_(std::move(shadows)) {}
 
+  void set_layer(uint32_t index) override {
+    layer_ = index;
+    if (inner_) inner_->set_layer(index);
+  }
   bool begin(std::string_view path, uint64_t size, scan::ContentKind kind) override {
     inner_on_ = inner_ && inner_->begin(path, size, kind);
     hashing_ = size > 0 && ctx_ && may_be_package_file(path) &&
+               !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path)) &&
                EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr) == 1;
     return inner_on_ || hashing_;
   }
@@ -52,6 +63,8 @@ class Md5Pass : public scan::ContentScanner {
 
  private:
   std::unique_ptr<scan::ContentScanner> inner_;
+  std::shared_ptr<const ShadowBoard> shadows_;
+  std::optional<uint32_t> layer_;  // unknown in a streamed scan: nothing is skipped
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
   bool inner_on_ = false, hashing_ = false;
 };
@@ -69,8 +82,45 @@ bool may_be_package_file(std::string_view path) {
          top == "lib32" || top == "lib64" || top == "libx32";
 }
 
-std::unique_ptr<scan::ContentScanner> md5_pass(std::unique_ptr<scan::ContentScanner> inner) {
-  return std::make_unique<Md5Pass>(std::move(inner));
+std::unique_ptr<scan::ContentScanner> md5_pass(std::unique_ptr<scan::ContentScanner> inner,
+                                               std::shared_ptr<const ShadowBoard> shadows) {
+  return std::make_unique<Md5Pass>(std::move(inner), std::move(shadows));
+}
+
+void ShadowBoard::publish(const scan::LayerIndex& layer) {
+  Layer l;
+  for (const scan::Entry& e : layer.entries) {
+    uint64_t h = hash_of(e.path);
+    switch (e.whiteout) {
+      case scan::Whiteout::kNone:
+        l.written.insert(h);
+        break;
+      case scan::Whiteout::kFile:
+        l.deleted.insert(h);
+        break;
+      case scan::Whiteout::kOpaque:
+        l.opaque.insert(h);
+        break;
+    }
+  }
+  std::unique_lock lock(mu_);
+  layers_[layer.index] = std::move(l);
+}
+
+bool ShadowBoard::hidden_above(uint32_t layer, std::string_view path) const {
+  std::shared_lock lock(mu_);
+  for (auto it = layers_.upper_bound(layer); it != layers_.end(); ++it) {
+    const Layer& l = it->second;
+    uint64_t h = hash_of(path);
+    if (l.written.count(h) || l.deleted.count(h)) return true;
+    // A deleted or opaque parent directory hides everything the lower layers had below it.
+    for (size_t slash = path.rfind('/'); slash != std::string_view::npos && slash > 0;
+         slash = path.rfind('/', slash - 1)) {
+      uint64_t p = hash_of(path.substr(0, slash));
+      if (l.deleted.count(p) || l.opaque.count(p)) return true;
+    }
+  }
+  return false;
 }
 
 PassDigests::PassDigests(std::span<const scan::LayerIndex> layers) {

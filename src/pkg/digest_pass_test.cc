@@ -82,6 +82,52 @@ TEST(Md5PassTest, InnerScannerSeesEveryFileAndBlockAsIfAlone) {
   EXPECT_EQ(log, "begin opt/app/.env;feed A=1;begin etc/motd;");
 }
 
+scan::LayerIndex layer_with(uint32_t index,
+                            std::vector<std::pair<std::string_view, scan::Whiteout>> paths) {
+  scan::LayerIndex l;
+  l.index = index;
+  for (auto [p, w] : paths) {
+    scan::Entry e;
+    e.path = l.arena.add(p);
+    e.whiteout = w;
+    l.entries.push_back(e);
+  }
+  return l;
+}
+
+TEST(ShadowBoardTest, UpperLayersHideReplacedDeletedAndOpaqueBelow) {
+  ShadowBoard b;
+  EXPECT_FALSE(b.hidden_above(0, "usr/bin/x"));
+  b.publish(layer_with(2, {{"usr/lib/libLLVM.so", scan::Whiteout::kNone},
+                           {"usr/share/doc", scan::Whiteout::kFile},
+                           {"etc/app", scan::Whiteout::kOpaque},
+                           {"etc/app", scan::Whiteout::kNone}}));
+  EXPECT_TRUE(b.hidden_above(0, "usr/lib/libLLVM.so"));         // replaced
+  EXPECT_TRUE(b.hidden_above(1, "usr/share/doc"));              // deleted
+  EXPECT_TRUE(b.hidden_above(0, "usr/share/doc/bash/README"));  // under a deleted dir
+  EXPECT_TRUE(b.hidden_above(0, "etc/app/conf"));               // under an opaque dir
+  EXPECT_FALSE(b.hidden_above(0, "usr/lib/libLLVM.so.1"));      // another name
+  EXPECT_FALSE(b.hidden_above(0, "usr/share/documents"));       // not under usr/share/doc
+  EXPECT_FALSE(b.hidden_above(2, "usr/lib/libLLVM.so"));        // the layer itself
+  EXPECT_FALSE(b.hidden_above(3, "usr/lib/libLLVM.so"));        // a layer above it
+}
+
+TEST(Md5PassTest, SkipsWhatAFinishedUpperLayerHidesOnlyWhenTheLayerIsKnown) {
+  auto board = std::make_shared<ShadowBoard>();
+  board->publish(layer_with(1, {{"usr/bin/tool", scan::Whiteout::kNone}}));
+  auto pass = md5_pass(nullptr, board);
+  // Streamed scans never say the layer: nothing is skipped.
+  EXPECT_TRUE(pass->begin("usr/bin/tool", 4, scan::ContentKind::kBinary));
+  std::vector<scan::ContentMatch> out;
+  pass->end(out);
+  pass->set_layer(0);
+  EXPECT_FALSE(pass->begin("usr/bin/tool", 4, scan::ContentKind::kBinary));
+  EXPECT_TRUE(pass->begin("usr/bin/other", 4, scan::ContentKind::kBinary));
+  pass->end(out);
+  pass->set_layer(1);
+  EXPECT_TRUE(pass->begin("usr/bin/tool", 4, scan::ContentKind::kBinary));
+}
+
 TEST(PassDigestsTest, KnowsHashedEntriesAndEmptyFilesOnlyForMd5) {
   std::vector<scan::LayerIndex> layers(1);
   scan::LayerIndex& l = layers[0];

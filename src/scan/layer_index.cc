@@ -124,14 +124,25 @@ std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanO
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   auto work = [&] {
-    for (size_t i; !failed && (i = next++) < layers.size();) {
+    for (size_t k; !failed && (k = next++) < layers.size();) {
+      // Order: 0, n-1, n-2, ..., 1.
+      size_t i = k == 0 ? 0 : layers.size() - k;
       try {
+        ScanOptions o = options;
+        if (options.content_scanner) {
+          o.content_scanner = [&options, i] {
+            std::unique_ptr<ContentScanner> s = options.content_scanner();
+            if (s) s->set_layer(static_cast<uint32_t>(i));
+            return s;
+          };
+        }
         if (std::optional<std::string> dir = source.layer_dir(i)) {
-          out[i] = scan_folder(*dir, layers[i], static_cast<uint32_t>(i), options);
+          out[i] = scan_folder(*dir, layers[i], static_cast<uint32_t>(i), o);
         } else {
           std::unique_ptr<ByteStream> blob = source.open_layer(i);
-          out[i] = scan_layer(*blob, layers[i], static_cast<uint32_t>(i), options);
+          out[i] = scan_layer(*blob, layers[i], static_cast<uint32_t>(i), o);
         }
+        if (options.layer_scanned) options.layer_scanned(out[i]);
       } catch (...) {
         errors[i] = std::current_exception();
         failed = true;

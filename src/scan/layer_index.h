@@ -146,6 +146,9 @@ struct ContentMatch {
 class ContentScanner {
  public:
   virtual ~ContentScanner() = default;
+  // The layer this scanner is about to see, when the scan knows it (scan_image; a streamed scan
+  // places its layers only after reading them and does not call this).
+  virtual void set_layer(uint32_t /*index*/) {}
   virtual bool begin(std::string_view path, uint64_t size, ContentKind kind) = 0;
   virtual void feed(std::span<const std::byte> block) = 0;
   virtual void end(std::vector<ContentMatch>& out) = 0;  // entry is set by the caller
@@ -191,6 +194,10 @@ struct ScanOptions {
   // Content scanning in the same pass (the audit's secrets): called once per layer scan. Unset:
   // no scanner, and the scan reads no more content than it would anyway.
   std::function<std::unique_ptr<ContentScanner>()> content_scanner;
+  // Called by scan_image (not by a streamed scan) with each layer's complete index as soon as
+  // that layer is done, from the scanning thread: must be thread-safe. Lets a content scanner of
+  // a lower layer skip files a finished upper layer replaces (pkg/digest_pass.h).
+  std::function<void(const LayerIndex&)> layer_scanned;
   // Parse common tar headers with the hand-written fast path (tar_reader.h); false: libarchive
   // for every header (tests and the fuzzer compare the two).
   bool tar_fast_path = true;
@@ -208,6 +215,8 @@ LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t i
                       const ScanOptions& options);
 
 // Scans every layer of `source`, in parallel (options.threads), and returns them bottom first.
+// The bottom layer (usually the largest) is started first, then the others from the top down, so
+// that upper layers are often done (options.layer_scanned) while the bottom one streams.
 // A layer with source.layer_dir(i) is scanned as a folder (rootfs.h). On errors, the one of the
 // lowest failing layer is rethrown.
 std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanOptions& options);

@@ -605,6 +605,40 @@ TEST(ScanImageTest, ScansLayersInParallelAndReturnsThemBottomFirst) {
   }
 }
 
+// Records the layer it was told and the paths it saw.
+class LayerRecorder : public ContentScanner {
+ public:
+  explicit LayerRecorder(std::vector<std::string>* log) : log_(log) {}
+  void set_layer(uint32_t index) override { layer_ = static_cast<int>(index); }
+  bool begin(std::string_view path, uint64_t, ContentKind) override {
+    log_->push_back(std::to_string(layer_) + ":" + std::string(path));
+    return false;
+  }
+  void feed(std::span<const std::byte>) override {}
+  void end(std::vector<ContentMatch>&) override {}
+
+ private:
+  std::vector<std::string>* log_;
+  int layer_ = -1;
+};
+
+// One thread: the bottom layer first, then the others from the top down; each scanner knows its
+// layer; each layer is announced when done.
+TEST(ScanImageTest, BottomFirstThenTopDownEachScannerKnowsItsLayer) {
+  FakeSource src;
+  for (int i = 0; i < 4; ++i) src.add_blob(LayerBuilder().file("f" + std::to_string(i), "x").tar());
+  std::vector<std::string> seen, done;
+  ScanOptions o;
+  o.threads = 1;
+  o.content_scanner = [&seen] { return std::make_unique<LayerRecorder>(&seen); };
+  o.layer_scanned = [&done](const LayerIndex& l) {
+    done.push_back(std::to_string(l.index) + ":" + std::string(l.entries.at(0).path));
+  };
+  scan_image(src, o);
+  EXPECT_EQ(seen, (std::vector<std::string>{"0:f0", "3:f3", "2:f2", "1:f1"}));
+  EXPECT_EQ(done, seen);
+}
+
 TEST(ScanImageTest, AnErrorNamesItsLayer) {
   FakeSource src;
   src.add_blob(LayerBuilder().file("ok").tar());
