@@ -88,32 +88,81 @@ std::vector<std::pair<std::string, std::string>> read_xattrs(int fd) {
   return out;
 }
 
+// What the overlayfs xattrs of an upper dir say about one object ("trusted.overlay.*", or
+// "user.overlay.*" on userxattr mounts; Documentation/filesystems/overlayfs.rst). They are
+// overlayfs' bookkeeping, not the file's: they are taken out of the xattrs a tar would carry.
+struct OverlayAttrs {
+  bool opaque = false;      // opaque = "y": hides the lower directory of the same name
+  bool xwhiteouts = false;  // opaque = "x": not opaque, holds "overlay.whiteout" files
+  bool whiteout = false;    // overlay.whiteout: a zero-size regular file is a whiteout
+  bool metacopy = false;    // overlay.metacopy: the data is in a lower layer
+  std::string redirect;     // overlay.redirect: a renamed directory's lower path
+};
+
+OverlayAttrs take_overlay_xattrs(std::vector<std::pair<std::string, std::string>>& xattrs) {
+  OverlayAttrs o;
+  std::erase_if(xattrs, [&](const std::pair<std::string, std::string>& x) {
+    std::string_view name = x.first;
+    for (std::string_view prefix : {"trusted.overlay.", "user.overlay."}) {
+      if (name.substr(0, prefix.size()) != prefix) continue;
+      std::string_view key = name.substr(prefix.size());
+      if (key == "opaque") {
+        o.opaque = o.opaque || x.second == "y";
+        o.xwhiteouts = o.xwhiteouts || x.second == "x";
+      } else if (key == "whiteout") {
+        o.whiteout = true;
+      } else if (key == "metacopy") {
+        o.metacopy = true;
+      } else if (key == "redirect") {
+        o.redirect = x.second;
+      }
+      return true;
+    }
+    return false;
+  });
+  return o;
+}
+
 class FolderWalker {
  public:
   FolderWalker(IndexBuilder& b) : b_(b), buf_(new std::byte[kReadChunk]) {}
 
-  void walk(int dirfd, const std::string& prefix) {
+  // `xwhiteouts`: the directory is marked opaque = "x" (its zero-size regular files with the
+  // overlay.whiteout xattr are whiteouts).
+  void walk(int dirfd, const std::string& prefix, bool xwhiteouts) {
     for (const std::string& name : list_dir(dirfd)) {
       std::string path = prefix.empty() ? name : prefix + "/" + name;
+      if (prefix.empty() && is_aufs_metadata(name)) {
+        // AUFS' own bookkeeping at the branch root (".wh..wh.aufs", ".wh..wh.plnk",
+        // ".wh..wh.orph"): Docker's aufs driver leaves it out of the layer tar.
+        b_.note(escape(path) + ": AUFS metadata skipped");
+        continue;
+      }
       struct stat st;
       if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         b_.note(escape(path) + ": not scanned: " + errno_text(errno));
         continue;
       }
-      visit(dirfd, name, path, st);
+      visit(dirfd, name, path, st, xwhiteouts);
     }
   }
 
-  void add_root(int fd) {
+  // Adds the root directory; returns whether its children may be overlay.whiteout files.
+  bool add_root(int fd) {
     struct stat st;
     if (::fstat(fd, &st) != 0) throw Error("stat: " + errno_text(errno));
     RawEntry raw = meta(".", st);
     raw.type = FileType::kDirectory;
     raw.xattrs = read_xattrs(fd);
-    b_.add(raw);
+    return add_dir(raw, "", st);
   }
 
  private:
+  static bool is_aufs_metadata(std::string_view name) {
+    constexpr std::string_view kMeta = ".wh..wh.";
+    return name.substr(0, kMeta.size()) == kMeta && name != ".wh..wh..opq";
+  }
+
   static RawEntry meta(std::string_view path, const struct stat& st) {
     RawEntry raw;
     raw.name = path;
@@ -124,9 +173,52 @@ class FolderWalker {
     return raw;
   }
 
-  void visit(int dirfd, const std::string& name, const std::string& path, const struct stat& st) {
+  // The directory entry (overlay xattrs taken out), then the opaque marker that Docker's
+  // overlay2 driver writes for an opaque directory ("DIR/.wh..wh..opq", a regular file with
+  // the directory's owner and permissions). Returns opaque = "x".
+  bool add_dir(RawEntry& raw, const std::string& path, const struct stat& st) {
+    OverlayAttrs o = take_overlay_xattrs(raw.xattrs);
+    if (!o.redirect.empty()) {
+      b_.note(escape(raw.name) + ": overlayfs redirect to " + escape(o.redirect) +
+              ": the lower directory's contents it shows are not in this folder");
+    }
+    b_.add(raw);
+    if (o.opaque) {
+      std::string marker = path.empty() ? ".wh..wh..opq" : path + "/.wh..wh..opq";
+      RawEntry wh = meta(marker, st);
+      wh.mode &= 0777;
+      b_.add(wh);
+    }
+    return o.xwhiteouts;
+  }
+
+  // A deletion: the entry ".wh.NAME" that Docker's overlay2 driver writes for an overlayfs
+  // whiteout (a regular empty file, mode 0600, the whiteout's owner and mtime).
+  void add_whiteout(const std::string& path, const std::string& name, const struct stat& st) {
+    std::string marker = path.substr(0, path.size() - name.size()) + ".wh." + name;
+    RawEntry raw = meta(marker, st);
+    raw.type = FileType::kRegular;
+    raw.mode = 0600;
+    b_.add(raw);
+  }
+
+  void visit(int dirfd, const std::string& name, const std::string& path, const struct stat& st,
+             bool xwhiteouts) {
     RawEntry raw = meta(path, st);
     std::string target;
+    if (name.substr(0, 4) == ".wh.") {
+      // An AUFS-style marker (Docker's aufs and vfs diff folders) acts as in a tar: an empty
+      // regular file whose name IndexBuilder turns into a whiteout. Its content and what a
+      // directory of that name holds mean nothing.
+      if (!S_ISREG(st.st_mode)) b_.note(escape(path) + ": whiteout marker is not a regular file");
+      raw.type = FileType::kRegular;
+      b_.add(raw);
+      return;
+    }
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      add_whiteout(path, name, st);
+      return;
+    }
     if (S_ISDIR(st.st_mode)) {
       raw.type = FileType::kDirectory;
       Fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -136,8 +228,8 @@ class FolderWalker {
         return;
       }
       raw.xattrs = read_xattrs(fd.get());
-      b_.add(raw);
-      walk(fd.get(), path);
+      bool x = add_dir(raw, path, st);
+      walk(fd.get(), path, x);
       return;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -151,7 +243,7 @@ class FolderWalker {
       return;
     }
     if (S_ISREG(st.st_mode)) {
-      regular(dirfd, name, path, st, raw);
+      regular(dirfd, name, path, st, raw, xwhiteouts);
       return;
     }
     raw.type = S_ISCHR(st.st_mode)    ? FileType::kCharDevice
@@ -164,7 +256,7 @@ class FolderWalker {
   }
 
   void regular(int dirfd, const std::string& name, const std::string& path, const struct stat& st,
-               RawEntry& raw) {
+               RawEntry& raw, bool xwhiteouts) {
     if (st.st_nlink > 1) {
       auto [it, first] = inodes_.try_emplace({st.st_dev, st.st_ino}, path);
       if (!first) {
@@ -182,6 +274,17 @@ class FolderWalker {
       return;
     }
     raw.xattrs = read_xattrs(fd.get());
+    OverlayAttrs o = take_overlay_xattrs(raw.xattrs);
+    if (o.whiteout && xwhiteouts && st.st_size == 0) {
+      // The kernel's other whiteout form (overlayfs.rst: a zero-size regular file with the
+      // overlay.whiteout xattr, in a directory marked opaque = "x").
+      add_whiteout(path, name, st);
+      return;
+    }
+    if (o.metacopy) {
+      b_.note(escape(path) + ": overlayfs metacopy: the content is in a lower layer, this " +
+              "file holds none");
+    }
     int64_t i = b_.add(raw);
     b_.sniff(i, [&]() -> std::span<const std::byte> {
       for (;;) {
@@ -210,8 +313,8 @@ LayerIndex scan_folder(const std::string& dir, const image::LayerDesc& desc, uin
     if (!root.ok()) throw Error(errno_text(errno));
     IndexBuilder builder(out, options);
     FolderWalker walker(builder);
-    walker.add_root(root.get());
-    walker.walk(root.get(), "");
+    bool xwhiteouts = walker.add_root(root.get());
+    walker.walk(root.get(), "", xwhiteouts);
     builder.finish();
   });
   return out;
