@@ -40,21 +40,19 @@ std::string_view StringArena::add(std::string_view s) {
 
 namespace {
 
-void scan_tar(LayerStream& stream, IndexBuilder& builder, const ScanOptions& options,
-              const std::function<void()>& tick) {
+void scan_tar(LayerStream& stream, IndexBuilder& builder, LayerIndex& out,
+              const ScanOptions& options, const std::function<void()>& tick) {
   // An empty stream is an empty layer (Go's archive/tar reads it so); libarchive would call it
   // an unrecognised format.
   if (stream.at_end()) return;
   TarScanner tar(stream, options.tar_fast_path);
+  // Holes of sparse files expand to zeros: bounded like the stream itself.
+  tar.limit_holes(options.max_uncompressed);
   RawEntry raw;
   while (tar.next(raw)) {
     for (const std::string& w : tar.warnings()) builder.note(escape(raw.name) + ": " + w);
-    if (tar.sparse()) {
-      builder.note(escape(raw.name) + ": sparse file: its content is not read (unsupported)");
-      builder.add(raw);
-      continue;
-    }
     int64_t i = builder.add(raw);
+    if (i >= 0 && tar.sparse()) out.entries[static_cast<size_t>(i)].sparse = true;
     builder.sniff(
         i, [&] { return tar.read_block(); },
         [&](std::span<std::byte> rest) { tar.read_rest_into(rest); });
@@ -105,7 +103,7 @@ LayerIndex scan_layer(ByteStream& blob, const image::LayerDesc& desc, uint32_t i
       last = now;
       options.progress(index, stream.compressed_bytes());
     };
-    scan_tar(stream, builder, options, tick);
+    scan_tar(stream, builder, out, options, tick);
     // The digests cover the whole blob, also what follows the end-of-archive marker.
     stream.drain();
     builder.finish();
@@ -184,7 +182,57 @@ const Entry& content_entry(const LayerIndex& layer, const Entry& entry) {
               " is not a regular file of this layer");
 }
 
+// A sparse entry's expanded content, by parsing the layer again with the scan's own TarScanner
+// (the fast path included), so that data_offset finds the same entry.
+class SparseEntryStream : public ByteStream {
+ public:
+  SparseEntryStream(std::unique_ptr<ByteStream> blob, const Entry& e)
+      : blob_(std::move(blob)),
+        stream_(*blob_, false, UINT64_MAX),
+        tar_(stream_),
+        path_(e.path),
+        left_(e.size) {
+    RawEntry raw;
+    while (tar_.next(raw)) {
+      if (raw.data_offset < e.data_offset) continue;
+      if (raw.data_offset == e.data_offset && tar_.sparse() && raw.size == e.size) return;
+      break;
+    }
+    throw Error(escape(e.path) + ": sparse entry not found when the layer is read again");
+  }
+  size_t read(std::span<std::byte> buf) override {
+    if (pending_.empty()) pending_ = tar_.read_block();
+    size_t n = std::min(buf.size(), pending_.size());
+    if (n == 0 && left_ > 0 && !buf.empty()) {
+      throw Error(escape(path_) + ": sparse content ends early");
+    }
+    std::copy_n(pending_.begin(), n, buf.begin());
+    pending_ = pending_.subspan(n);
+    left_ -= n;
+    return n;
+  }
+  std::string name() const override { return path_; }
+
+ private:
+  std::unique_ptr<ByteStream> blob_;
+  LayerStream stream_;
+  TarScanner tar_;
+  std::string path_;
+  uint64_t left_;
+  std::span<const std::byte> pending_;
+};
+
 }  // namespace
+
+std::unique_ptr<ByteStream> open_sparse_entry(const image::ImageSource& source,
+                                              const LayerIndex& layer, const Entry& entry) {
+  CORONER_CHECK(entry.sparse);
+  std::unique_ptr<ByteStream> out;
+  with_context(layer_context(layer.index, layer.desc.digest), [&] {
+    out = std::make_unique<SparseEntryStream>(source.open_layer(layer.index), entry);
+  });
+  return out;
+}
 
 void read_entry(const image::ImageSource& source, const LayerIndex& layer, const Entry& entry,
                 const std::function<void(std::span<const std::byte>)>& sink) {
@@ -195,6 +243,18 @@ void read_entry(const image::ImageSource& source, const LayerIndex& layer, const
       return;
     }
     if (e.type != FileType::kRegular) throw Error(escape(e.path) + ": not a regular file");
+    if (e.sparse) {
+      auto content = std::make_unique<SparseEntryStream>(source.open_layer(layer.index), e);
+      std::unique_ptr<std::byte[]> buf(new std::byte[64 * 1024]);
+      for (uint64_t left = e.size; left > 0;) {
+        size_t n =
+            content->read({buf.get(), static_cast<size_t>(std::min<uint64_t>(left, 64 * 1024))});
+        if (n == 0) throw Error(escape(e.path) + ": sparse content ends early");
+        sink({buf.get(), n});
+        left -= n;
+      }
+      return;
+    }
     std::unique_ptr<ByteStream> blob = source.open_layer(layer.index);
     LayerStream stream(*blob, false, UINT64_MAX);
     auto truncated = [&] { return Error(escape(e.path) + ": layer ends inside the content"); };

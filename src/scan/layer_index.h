@@ -128,6 +128,8 @@ struct Entry {
   FileType type = FileType::kRegular;
   Whiteout whiteout = Whiteout::kNone;
   ContentKind kind = ContentKind::kNone;
+  bool sparse = false;  // a sparse tar entry: `size` is the expanded size, and the content is
+                        // not at data_offset (read it with read_entry or open_sparse_entry)
 };
 
 // A match of a ContentScanner (ScanOptions::content_scanner): where, which pattern, and a
@@ -224,9 +226,15 @@ std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanO
 // Streams the content of `entry` of layer `layer` again, in chunks, to `sink`: the layer is
 // decompressed again and skipped to entry.data_offset (no tar parsing); a folder layer reads the
 // file with O_NOFOLLOW on every component. A hardlink reads its target in the same layer; one
-// whose target is in a lower layer is an Error (resolve it through fs/ first). Sparse entries
-// are not supported (noted at scan time).
+// whose target is in a lower layer is an Error (resolve it through fs/ first). A sparse entry is
+// read by parsing the layer's tar again up to it (open_sparse_entry).
 void read_entry(const image::ImageSource& source, const LayerIndex& layer, const Entry& entry,
                 const std::function<void(std::span<const std::byte>)>& sink);
+
+// The expanded content (entry.size bytes, holes as zeros) of a sparse entry of a tar layer: the
+// layer is decompressed and its tar parsed again up to the entry (found by data_offset).
+// Requires: entry.sparse, and `entry` is an entry of `layer`.
+std::unique_ptr<ByteStream> open_sparse_entry(const image::ImageSource& source,
+                                              const LayerIndex& layer, const Entry& entry);
 
 }  // namespace coroner::scan

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "base/bytes.h"
@@ -890,6 +893,127 @@ TEST(TarFastPathTest, WholeContentsReadStraightFromTheBlobAreExact) {
 TEST(EntryTest, StaysSmall) {
   // Entry is the per-file cost of every index: keep it from growing unnoticed.
   EXPECT_LE(sizeof(Entry), 112u);
+}
+
+// Sparse tar entries as GNU tar and bsdtar write them, from files with holes made in the test:
+// "f" (10 MiB, one byte at 5 MiB: leading and trailing holes) and "e" (a real ELF binary, then
+// a hole, then one byte at 3 MiB).
+class SparseTarTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(coroner::testing::make_test_dir("scan-sparse"));
+    std::string cmd = "cd " + *dir_ +
+                      " && truncate -s 10M f && printf x | dd of=f bs=1 seek=5M conv=notrunc "
+                      "status=none && cp /bin/true e && printf x | dd of=e bs=1 seek=3M "
+                      "conv=notrunc status=none"
+                      " && tar --sparse --format=posix -cf pax10.tar f e"
+                      " && tar --sparse --sparse-version=0.0 --format=posix -cf pax00.tar f e"
+                      " && tar --sparse --sparse-version=0.1 --format=posix -cf pax01.tar f e"
+                      " && tar --sparse --format=gnu -cf gnu.tar f e"
+                      " && tar --format=posix -cf plain.tar f e";
+    ok_ = std::system(cmd.c_str()) == 0;
+    // bsdtar writes pax GNU.sparse 1.0 from the file's holes (SEEK_HOLE); optional.
+    bsdtar_ =
+        ok_ &&
+        std::system(
+            ("cd " + *dir_ + " && bsdtar --format=pax -cf bsd.tar f e " + "2>/dev/null").c_str()) ==
+            0;
+  }
+  void SetUp() override {
+    if (!ok_) GTEST_SKIP() << "GNU tar could not make the sparse archives";
+  }
+  static std::string file(const std::string& name) {
+    return std::string(as_chars(coroner::testing::read_file(*dir_ + "/" + name)));
+  }
+  static std::vector<std::string> tars() {
+    std::vector<std::string> out = {"pax10.tar", "pax00.tar", "pax01.tar", "gnu.tar"};
+    if (bsdtar_) out.push_back("bsd.tar");
+    return out;
+  }
+  static std::string* dir_;
+  static bool ok_, bsdtar_;
+};
+std::string* SparseTarTest::dir_ = nullptr;
+bool SparseTarTest::ok_ = false, SparseTarTest::bsdtar_ = false;
+
+// Keeps every byte the scan feeds it (the content the scan saw).
+class KeepAll : public ContentScanner {
+ public:
+  explicit KeepAll(std::map<std::string, std::string>& out) : out_(out) {}
+  bool begin(std::string_view path, uint64_t, ContentKind) override {
+    path_ = path;
+    out_[path_].clear();
+    return true;
+  }
+  void feed(std::span<const std::byte> b) override { out_[path_] += as_chars(b); }
+  void end(std::vector<ContentMatch>&) override {}
+
+ private:
+  std::map<std::string, std::string>& out_;
+  std::string path_;
+};
+
+TEST_F(SparseTarTest, ScanExpandsTheHolesAndReadEntryGivesTheFileBack) {
+  std::string f = file("f"), e = file("e");
+  ASSERT_EQ(f.size(), 10u << 20);
+  LayerIndex plain = scan(file("plain.tar"));
+  const Entry* pe = find(plain, "e");
+  ASSERT_TRUE(pe && pe->facts != Entry::kNoFacts && plain.facts[pe->facts].elf.has_value());
+  EXPECT_FALSE(pe->sparse);
+  const elf::ElfInfo& want_elf = *plain.facts[pe->facts].elf;
+  for (const std::string& name : tars()) {
+    SCOPED_TRACE(name);
+    std::string blob = file(name);
+    ASSERT_LT(blob.size(), 1u << 20);  // really sparse: the holes are not in the tar
+    std::map<std::string, std::string> seen;
+    ScanOptions o;
+    o.content_scanner = [&] { return std::make_unique<KeepAll>(seen); };
+    LayerIndex l = scan(blob, o);
+    EXPECT_EQ(l.notes, std::vector<std::string>{});
+    const Entry* ef = find(l, "f");
+    const Entry* ee = find(l, "e");
+    ASSERT_TRUE(ef && ee);
+    EXPECT_TRUE(ef->sparse);
+    EXPECT_TRUE(ee->sparse);
+    EXPECT_EQ(ef->size, f.size());
+    EXPECT_EQ(ee->size, e.size());
+    EXPECT_EQ(ef->kind, ContentKind::kBinary);
+    EXPECT_TRUE(seen["f"] == f) << "the scan saw other bytes";
+    EXPECT_TRUE(seen["e"] == e) << "the scan saw other bytes";
+    EXPECT_EQ(sha256_digest(as_bytes(seen["e"])), sha256_digest(as_bytes(e)));
+    // The ELF facts come from the expanded content, as from a tar without holes.
+    EXPECT_EQ(ee->kind, ContentKind::kElf);
+    ASSERT_NE(ee->facts, Entry::kNoFacts);
+    const Facts& facts = l.facts[ee->facts];
+    ASSERT_TRUE(facts.elf.has_value()) << facts.elf_error;
+    EXPECT_EQ(facts.elf->interp, want_elf.interp);
+    EXPECT_EQ(facts.elf->needed, want_elf.needed);
+    EXPECT_EQ(facts.elf->e_machine, want_elf.e_machine);
+    // Re-read: the layer is parsed again up to the entry.
+    FakeSource src;
+    src.add_blob(blob);
+    std::vector<LayerIndex> layers = scan_image(src, {});
+    for (const auto& [path, want] : {std::pair{"f", &f}, std::pair{"e", &e}}) {
+      std::string out;
+      read_entry(src, layers[0], *find(layers[0], path),
+                 [&](std::span<const std::byte> b) { out += as_chars(b); });
+      EXPECT_TRUE(out == *want) << path << ": read_entry gave " << out.size() << " bytes";
+    }
+  }
+}
+
+TEST_F(SparseTarTest, HolesCountAgainstMaxUncompressed) {
+  ScanOptions o;
+  o.max_uncompressed = 4 << 20;
+  // "f": only the head is read; "e" (an ELF, read whole): ~3 MiB of holes, under the limit.
+  LayerIndex l = scan(file("pax10.tar"), o);
+  EXPECT_EQ(find(l, "f")->size, 10u << 20);
+  // A capture reads "f" whole: 10 MiB of holes are over the limit.
+  o.capture = [](std::string_view path, uint64_t) { return path == "f"; };
+  std::string err = error_of(file("pax10.tar"), o);
+  EXPECT_NE(err.find("layer 3: f: sparse file of 10485760 bytes: its holes expand past the limit"),
+            std::string::npos)
+      << err;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/text.h"
 
 namespace coroner::scan {
 
@@ -92,13 +93,73 @@ archive_entry* TarReader::next() {
 }
 
 std::span<const std::byte> TarReader::read_block() {
+  std::span<const std::byte> block;
+  uint64_t offset = 0;
+  if (!read_block_at(block, offset)) return {};
+  return block;
+}
+
+bool TarReader::read_block_at(std::span<const std::byte>& block, uint64_t& offset) {
   const void* buf = nullptr;
   size_t size = 0;
-  la_int64_t offset = 0;
-  int r = archive_read_data_block(a_, &buf, &size, &offset);
-  if (r == ARCHIVE_EOF) return {};
+  la_int64_t at = 0;
+  int r = archive_read_data_block(a_, &buf, &size, &at);
+  if (r == ARCHIVE_EOF) return false;
   if (r < ARCHIVE_WARN) fail("content");
-  return {static_cast<const std::byte*>(buf), size};
+  if (at < 0)
+    throw Error("tar: content at offset " + std::to_string(header_offset_) +
+                ": negative sparse offset");
+  block = {static_cast<const std::byte*>(buf), size};
+  offset = static_cast<uint64_t>(at);
+  return true;
+}
+
+// --- sparse entries ----------------------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kZeroBlock = 64 * 1024;
+const std::byte kZeros[kZeroBlock] = {};
+
+}  // namespace
+
+SparseContent::SparseContent(TarReader& tar, uint64_t size, uint64_t& hole_budget, std::string path)
+    : tar_(tar), size_(size), budget_(hole_budget), path_(std::move(path)) {}
+
+std::span<const std::byte> SparseContent::next() {
+  if (!have_data_ && !end_) {
+    uint64_t at = 0;
+    std::span<const std::byte> b;
+    if (!tar_.read_block_at(b, at)) {
+      end_ = true;  // a hole up to the size, if any
+    } else if (at < pos_) {
+      throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) +
+                  " overlaps the content before it (up to " + std::to_string(pos_) + ")");
+    } else if (at > size_ || b.size() > size_ - at) {
+      throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) + " (" +
+                  std::to_string(b.size()) + " bytes) is past the file size " +
+                  std::to_string(size_));
+    } else {
+      data_ = b;
+      data_at_ = at;
+      have_data_ = true;
+    }
+  }
+  uint64_t hole_end = end_ ? size_ : data_at_;
+  if (pos_ < hole_end) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(hole_end - pos_, kZeroBlock));
+    if (n > budget_) {
+      throw Error(escape(path_) + ": sparse file of " + std::to_string(size_) +
+                  " bytes: its holes expand past the limit of uncompressed bytes");
+    }
+    budget_ -= n;
+    pos_ += n;
+    return {kZeros, n};
+  }
+  if (!have_data_) return {};
+  have_data_ = false;
+  pos_ += data_.size();
+  return data_;
 }
 
 namespace {
@@ -297,6 +358,7 @@ const std::vector<std::string>& TarScanner::warnings() const {
 
 bool TarScanner::next(RawEntry& raw) {
   sparse_ = false;
+  sparse_content_.reset();
   if (!lib_) {
     if (fast_) {
       if (!skip(left_ + pad_)) {
@@ -318,6 +380,10 @@ bool TarScanner::lib_next(RawEntry& raw) {
   if (!lib_entry_) return false;
   read_header(lib_entry_, *lib_, raw);
   sparse_ = archive_entry_sparse_count(lib_entry_) > 0;
+  if (sparse_) {
+    sparse_content_ =
+        std::make_unique<SparseContent>(*lib_, raw.size, hole_budget_, std::string(raw.name));
+  }
   return true;
 }
 
@@ -373,6 +439,7 @@ bool TarScanner::skip(uint64_t n) {
 }
 
 std::span<const std::byte> TarScanner::read_block() {
+  if (sparse_content_) return sparse_content_->next();
   if (lib_) return lib_->read_block();
   if (left_ == 0) return {};
   if (cur_.empty() && !next_chunk()) {

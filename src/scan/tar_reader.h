@@ -40,6 +40,9 @@ class TarReader {
   // The next block of the current entry's content, pointing into the stream's buffer (no copy);
   // empty at the end of the entry.
   std::span<const std::byte> read_block();
+  // The same with the block's offset in the entry's content, which has gaps (holes) for a
+  // sparse entry. False at the end of the entry.
+  bool read_block_at(std::span<const std::byte>& block, uint64_t& offset);
   // Offset of the current entry's content in the uncompressed stream (after next()).
   uint64_t data_offset() const { return data_offset_; }
   // Offset of the current header (for messages).
@@ -68,6 +71,30 @@ class TarReader {
   std::vector<std::string> warnings_;
 };
 
+// The expanded content of a sparse entry (GNU sparse 0.0, 0.1 and 1.0 in pax, old GNU 'S'),
+// from libarchive's (offset, data) blocks: holes become zeros. The sparse map is hostile input:
+// blocks must go forward and stay inside the entry's size (an Error naming `path` otherwise),
+// and every hole byte is charged to `hole_budget` (an Error once it is spent), so a tiny tar
+// cannot expand into terabytes of zeros.
+class SparseContent {
+ public:
+  // Requires: `tar` and `hole_budget` outlive this object; `tar` is at the entry's header.
+  SparseContent(TarReader& tar, uint64_t size, uint64_t& hole_budget, std::string path);
+  // The next block (zeros for a hole: a view of a static buffer); empty at the end, after
+  // exactly `size` bytes.
+  std::span<const std::byte> next();
+
+ private:
+  TarReader& tar_;
+  uint64_t size_;
+  uint64_t& budget_;
+  std::string path_;
+  uint64_t pos_ = 0;                 // bytes of the expanded content returned so far
+  std::span<const std::byte> data_;  // a data block not yet returned (after the hole before it)
+  uint64_t data_at_ = 0;             // its offset
+  bool have_data_ = false, end_ = false;
+};
+
 // The entries of a tar stream as RawEntry values, through the fast path while the headers allow
 // it and through libarchive from the first header that does not (see the top of this file).
 class TarScanner {
@@ -83,8 +110,11 @@ class TarScanner {
   // end-of-archive marker or at the end of the stream on a header boundary. Skips what is left
   // of the previous entry's content. Throws Error on a corrupt or truncated archive.
   bool next(RawEntry& raw);
-  // True when the current entry is a sparse file (its content is not read).
+  // True when the current entry is a sparse file: read_block() gives its expanded content.
   bool sparse() const { return sparse_; }
+  // Bytes of holes all sparse entries may expand to together (SparseContent); unlimited unless
+  // set.
+  void limit_holes(uint64_t n) { hole_budget_ = n; }
   // The next block of the current entry's content (no copy); empty at its end.
   std::span<const std::byte> read_block();
   // Reads the rest of the current entry's content into `dst` (exactly left() bytes), straight
@@ -118,6 +148,8 @@ class TarScanner {
   archive_entry* lib_entry_ = nullptr;
   bool fast_ = true;
   bool sparse_ = false;
+  std::unique_ptr<SparseContent> sparse_content_;  // the current entry's, when sparse_
+  uint64_t hole_budget_ = UINT64_MAX;
 
   // Fast path state.
   std::span<const std::byte> cur_;  // unread rest of the current chunk
