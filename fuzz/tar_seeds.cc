@@ -8,11 +8,91 @@
 #include <utility>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstring>
+#include <filesystem>
+
 #include "testing/layer_builder.h"
 
 using coroner::testing::gzip;
 using coroner::testing::LayerBuilder;
 using coroner::testing::zstd;
+
+namespace {
+
+// A pax tar of one sparse file (libarchive writes GNU.sparse 1.0 and drops the holes): `size`
+// bytes with data at each of `regions` (offset, length).
+std::string sparse_pax(uint64_t size, const std::vector<std::pair<uint64_t, uint64_t>>& regions) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  archive_write_open(
+      a, &out, nullptr,
+      [](archive*, void* o, const void* buf, size_t n) -> la_ssize_t {
+        static_cast<std::string*>(o)->append(static_cast<const char*>(buf), n);
+        return static_cast<la_ssize_t>(n);
+      },
+      nullptr);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "sparse");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0755);
+  archive_entry_set_size(e, static_cast<la_int64_t>(size));
+  for (auto [off, len] : regions) {
+    archive_entry_sparse_add_entry(e, static_cast<la_int64_t>(off), static_cast<la_int64_t>(len));
+  }
+  archive_write_header(a, e);
+  std::string content(size, '\0');
+  content.replace(0, 4,
+                  "\x7f"
+                  "ELF");
+  for (auto [off, len] : regions) {
+    for (uint64_t i = off; i < off + len && i < size; ++i)
+      content[i] = static_cast<char>('a' + i % 26);
+  }
+  archive_write_data(a, content.data(), content.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
+// An old GNU sparse ('S') header with up to 4 map entries in the header, then the data.
+std::string old_gnu_sparse(uint64_t realsize,
+                           const std::vector<std::pair<uint64_t, uint64_t>>& map) {
+  std::string h(512, '\0');
+  auto octal = [&](size_t at, size_t width, uint64_t v) {
+    std::snprintf(h.data() + at, width, "%0*llo", static_cast<int>(width - 1),
+                  static_cast<unsigned long long>(v));
+  };
+  std::memcpy(h.data(), "sparse", 6);
+  octal(100, 8, 0644);
+  octal(108, 8, 0);
+  octal(116, 8, 0);
+  uint64_t stored = 0;
+  for (auto [off, len] : map) stored += len;
+  octal(124, 12, stored);
+  octal(136, 12, 0);
+  h[156] = 'S';
+  std::memcpy(h.data() + 257, "ustar  ", 8);
+  for (size_t i = 0; i < map.size() && i < 4; ++i) {
+    octal(386 + i * 24, 12, map[i].first);
+    octal(386 + i * 24 + 12, 12, map[i].second);
+  }
+  octal(483, 12, realsize);
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  std::string data(stored, 'd');
+  data.resize((stored + 511) / 512 * 512, '\0');
+  return h + data + std::string(1024, '\0');
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -20,7 +100,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string dir = argv[1];
-  ::mkdir(dir.c_str(), 0755);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // its parent too (<build>/fuzz-seeds)
   std::string elf = std::string(
                         "\x7f"
                         "ELF\x02\x01\x01",
@@ -73,9 +154,18 @@ int main(int argc, char** argv) {
       {"whiteouts.tar.gz", gzip(whiteouts)},
       {"names.tar.zst", zstd(names)},
       {"big-entry.tar.gz", gzip(LayerBuilder().file("zeros", std::string(1 << 20, '\0')).tar())},
+      {"sparse-pax.tar", sparse_pax(1 << 20, {{0, 600}, {70000, 100}, {1 << 20, 0}})},
+      {"sparse-gnu.tar", old_gnu_sparse(1 << 20, {{0, 512}, {4096, 512}, {1 << 20, 0}})},
+      {"sparse-overlap.tar", old_gnu_sparse(8192, {{0, 1024}, {512, 512}})},
+      {"sparse-past-end.tar", old_gnu_sparse(1024, {{0, 512}, {4096, 512}})},
   };
   for (const auto& [name, bytes] : seeds) {
-    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    out << bytes;
+    if (!out.flush()) {
+      std::fprintf(stderr, "tar_seeds: cannot write %s/%s\n", dir.c_str(), name.c_str());
+      return 1;
+    }
   }
   std::printf("wrote %zu seeds to %s\n", seeds.size(), dir.c_str());
   return 0;

@@ -98,6 +98,14 @@ void read_entries(const image::ImageSource& source, const scan::LayerIndex& laye
     auto stream = open_decompressed(source.open_layer(layer.index));
     uint64_t pos = 0;
     for (const scan::Entry* e : sorted) {
+      if (e->sparse) {
+        // Its content is not at data_offset: a second parse of the layer expands it (rare).
+        CORONER_CHECK(e->type == scan::FileType::kRegular);
+        auto sparse = scan::open_sparse_entry(source, layer, *e);
+        LimitedStream content(*sparse, e->size, std::string(e->path));
+        fn(*e, content);
+        continue;
+      }
       CORONER_CHECK(e->type == scan::FileType::kRegular && e->data_offset >= pos);
       skip(*stream, e->data_offset - pos, stream->name());
       LimitedStream content(*stream, e->size, std::string(e->path));

@@ -2,6 +2,8 @@
 // and export stream each layer once, in order, instead of calling scan::read_entry per file.
 // Content is located by Entry.data_offset in the uncompressed stream, which the scan recorded,
 // so no tar header is parsed twice and duplicate paths inside one layer cannot be confused.
+// Sparse entries (Entry.sparse) are the exception: each is expanded by a parse of its own
+// (scan::open_sparse_entry).
 #pragma once
 
 #include <functional>

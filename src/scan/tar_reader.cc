@@ -126,20 +126,27 @@ const std::byte kZeros[kZeroBlock] = {};
 SparseContent::SparseContent(TarReader& tar, uint64_t size, uint64_t& hole_budget, std::string path)
     : tar_(tar), size_(size), budget_(hole_budget), path_(std::move(path)) {}
 
+void SparseContent::check(uint64_t at, size_t n) const {
+  // libarchive keeps invalid map entries in what it reads (archive_entry's sparse list drops
+  // them silently), so the blocks themselves are checked.
+  if (at < pos_) {
+    throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) +
+                " overlaps the content before it (up to " + std::to_string(pos_) + ")");
+  }
+  if (at > size_ || n > size_ - at) {
+    throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) + " (" +
+                std::to_string(n) + " bytes) is past the file size " + std::to_string(size_));
+  }
+}
+
 std::span<const std::byte> SparseContent::next() {
   if (!have_data_ && !end_) {
     uint64_t at = 0;
     std::span<const std::byte> b;
     if (!tar_.read_block_at(b, at)) {
       end_ = true;  // a hole up to the size, if any
-    } else if (at < pos_) {
-      throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) +
-                  " overlaps the content before it (up to " + std::to_string(pos_) + ")");
-    } else if (at > size_ || b.size() > size_ - at) {
-      throw Error(escape(path_) + ": sparse map: data at offset " + std::to_string(at) + " (" +
-                  std::to_string(b.size()) + " bytes) is past the file size " +
-                  std::to_string(size_));
     } else {
+      check(at, b.size());
       data_ = b;
       data_at_ = at;
       have_data_ = true;
@@ -160,6 +167,19 @@ std::span<const std::byte> SparseContent::next() {
   have_data_ = false;
   pos_ += data_.size();
   return data_;
+}
+
+void SparseContent::skip_rest() {
+  if (have_data_) pos_ = data_at_ + data_.size();
+  have_data_ = false;
+  while (!end_) {
+    uint64_t at = 0;
+    std::span<const std::byte> b;
+    if (!tar_.read_block_at(b, at)) break;
+    check(at, b.size());
+    pos_ = at + b.size();
+  }
+  end_ = true;
 }
 
 namespace {
@@ -358,6 +378,9 @@ const std::vector<std::string>& TarScanner::warnings() const {
 
 bool TarScanner::next(RawEntry& raw) {
   sparse_ = false;
+  // The rest of a sparse entry's map is checked (not expanded), so that a map the scan accepts
+  // reads back without an error.
+  if (sparse_content_) sparse_content_->skip_rest();
   sparse_content_.reset();
   if (!lib_) {
     if (fast_) {

@@ -73,7 +73,8 @@ class TarReader {
 
 // The expanded content of a sparse entry (GNU sparse 0.0, 0.1 and 1.0 in pax, old GNU 'S'),
 // from libarchive's (offset, data) blocks: holes become zeros. The sparse map is hostile input:
-// blocks must go forward and stay inside the entry's size (an Error naming `path` otherwise),
+// blocks must go forward and stay inside the entry's size (an Error naming `path` otherwise;
+// TarScanner checks the whole map of every sparse entry, also when its content is not read),
 // and every hole byte is charged to `hole_budget` (an Error once it is spent), so a tiny tar
 // cannot expand into terabytes of zeros.
 class SparseContent {
@@ -83,8 +84,13 @@ class SparseContent {
   // The next block (zeros for a hole: a view of a static buffer); empty at the end, after
   // exactly `size` bytes.
   std::span<const std::byte> next();
+  // Reads the rest of the entry without expanding the holes, checking the map.
+  void skip_rest();
 
  private:
+  // Throws unless a data block of `n` bytes at `at` follows what came before and fits the size.
+  void check(uint64_t at, size_t n) const;
+
   TarReader& tar_;
   uint64_t size_;
   uint64_t& budget_;
