@@ -106,9 +106,10 @@ bool TarReader::read_block_at(std::span<const std::byte>& block, uint64_t& offse
   int r = archive_read_data_block(a_, &buf, &size, &at);
   if (r == ARCHIVE_EOF) return false;
   if (r < ARCHIVE_WARN) fail("content");
-  if (at < 0)
+  if (at < 0) {
     throw Error("tar: content at offset " + std::to_string(header_offset_) +
                 ": negative sparse offset");
+  }
   block = {static_cast<const std::byte*>(buf), size};
   offset = static_cast<uint64_t>(at);
   return true;

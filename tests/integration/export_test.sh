@@ -6,7 +6,9 @@
 #                                       layers decompress to the same diff_ids
 #   export_test.sh --coroner [BINARY]   `coroner export` of the docker-archive and of both OCI
 #                                       layouts, as tar and as folder, == both references; and
-#                                       `coroner diff BASE IMAGE` == treecmp of the same roots
+#                                       `coroner diff BASE IMAGE` == treecmp of the same roots;
+#                                       sparse tars (GNU tar, bsdtar) read back by cat and export;
+#                                       an overlay upper dir's whiteouts hidden in rootfs:UPPER
 # BINARY defaults to $CORONER. Needs root (dockerd, umoci unpack, --dir with owners and devices).
 # The image (tests/integration/images/layered) is built once and cached under $CORONER_CACHE;
 # a warm run starts no daemon. Every compare prints "treecmp: N paths compared, M differences".
@@ -124,6 +126,50 @@ else
   }
   diffcheck "base tar" "$BASE_TAR" "tar:$BASE_TAR"
   diffcheck "3 bottom layers" "$work/umoci-cut3/rootfs" "oci:$work/oci-cut3:test"
+
+  # Sparse tar entries, as GNU tar (pax 1.0, 0.0, 0.1, old GNU) and bsdtar (pax 1.0) write them:
+  # `coroner cat` and `coroner export` give back the file with its holes as zeros.
+  sp=$work/sparse
+  mkdir -p "$sp/x" && truncate -s 10M "$sp/x/f"
+  printf x | dd of="$sp/x/f" bs=1 seek=5M conv=notrunc status=none
+  tar -C "$sp/x" --sparse --format=posix -cf "$sp/pax10.tar" f
+  tar -C "$sp/x" --sparse --sparse-version=0.0 --format=posix -cf "$sp/pax00.tar" f
+  tar -C "$sp/x" --sparse --sparse-version=0.1 --format=posix -cf "$sp/pax01.tar" f
+  tar -C "$sp/x" --sparse --format=gnu -cf "$sp/gnu.tar" f
+  (cd "$sp/x" && bsdtar --format=pax -cf "$sp/bsd.tar" f)
+  for t in pax10 pax00 pax01 gnu bsd; do
+    ok=yes
+    "$coroner" cat "tar:$sp/$t.tar" /f | cmp -s - "$sp/x/f" || ok=no
+    "$coroner" export "tar:$sp/$t.tar" --dir "$sp/$t-dir" >/dev/null && cmp -s "$sp/$t-dir/f" "$sp/x/f" || ok=no
+    if [ "$ok" = yes ]; then
+      printf 'PASS %-44s %s\n' "sparse $t.tar: cat and export" "$(stat -c %s "$sp/$t.tar") byte tar"
+    else
+      printf 'FAIL %-44s\n' "sparse $t.tar: cat and export"
+      failures=$((failures + 1))
+    fi
+  done
+
+  # An overlayfs upper dir (a dead container's diff): rm and rmdir + mkdir through a real
+  # overlay mount leave a 0/0 whiteout and an opaque dir, which rootfs:UPPER must not show.
+  ov=$work/overlay
+  mkdir -p "$ov/lower/d" "$ov/upper" "$ov/work" "$ov/merged"
+  echo f >"$ov/lower/f" && echo x >"$ov/lower/d/x"
+  if mount -t overlay overlay -o "lowerdir=$ov/lower,upperdir=$ov/upper,workdir=$ov/work" \
+    "$ov/merged"; then
+    rm "$ov/merged/f" && rm -r "$ov/merged/d" && mkdir "$ov/merged/d" && echo n >"$ov/merged/d/new"
+    umount "$ov/merged"
+    got=$("$coroner" ls -R --json "rootfs:$ov/upper" | python3 -c '
+import json, sys
+print(" ".join(sorted(json.loads(l)["path"] for l in sys.stdin if l.strip())))')
+    if [ "$got" = "/d /d/new" ]; then
+      printf 'PASS %-44s %s\n' "overlay upper dir: whiteouts hidden" "$got"
+    else
+      printf 'FAIL %-44s %s\n' "overlay upper dir: whiteouts hidden" "got: $got"
+      failures=$((failures + 1))
+    fi
+  else
+    log "note: mount -t overlay failed: overlay upper dir check skipped"
+  fi
 fi
 
 log "total $((SECONDS - start)) s, $failures failed comparison(s)"
