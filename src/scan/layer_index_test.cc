@@ -1073,6 +1073,10 @@ TEST(SparseMapTest, HostileMapsAreErrorsAlsoBeyondWhatIsRead) {
             std::string::npos);
   EXPECT_NE(error_of(old_gnu_sparse(1024, {{0, 512}, {4096, 512}})).find("is past the file size"),
             std::string::npos);
+  // Every region invalid: libarchive's entry lists none (not sparse to it), yet reads by them.
+  EXPECT_NE(
+      error_of(old_gnu_sparse(1024, {{4096, 512}})).find("s: sparse map: data at offset 4096"),
+      std::string::npos);
   std::string err = error_of(old_gnu_sparse(1 << 20, {{0, 512}, {600000, 512}, {500000, 512}}));
   EXPECT_NE(err.find("layer 3: s: sparse map: data at offset 500000 overlaps"), std::string::npos)
       << err;

@@ -403,6 +403,7 @@ bool TarScanner::lib_next(RawEntry& raw) {
   lib_entry_ = lib_->next();
   if (!lib_entry_) return false;
   read_header(lib_entry_, *lib_, raw);
+  lib_pos_ = 0;
   sparse_ = archive_entry_sparse_count(lib_entry_) > 0;
   if (sparse_) {
     sparse_content_ =
@@ -464,7 +465,20 @@ bool TarScanner::skip(uint64_t n) {
 
 std::span<const std::byte> TarScanner::read_block() {
   if (sparse_content_) return sparse_content_->next();
-  if (lib_) return lib_->read_block();
+  if (lib_) {
+    std::span<const std::byte> b;
+    uint64_t at = 0;
+    if (!lib_->read_block_at(b, at)) return {};
+    // Blocks of a file that is not sparse follow each other from 0. A gap is a sparse map whose
+    // every region libarchive's entry dropped as invalid (it still reads by that map).
+    if (at != lib_pos_) {
+      const char* name = lib_entry_ ? archive_entry_pathname(lib_entry_) : nullptr;
+      throw Error(escape(name ? name : "") + ": sparse map: data at offset " + std::to_string(at) +
+                  " where " + std::to_string(lib_pos_) + " was expected (no valid region)");
+    }
+    lib_pos_ += b.size();
+    return b;
+  }
   if (left_ == 0) return {};
   if (cur_.empty() && !next_chunk()) {
     throw Error("tar: content at offset " + std::to_string(pos_) +

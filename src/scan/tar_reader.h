@@ -156,6 +156,7 @@ class TarScanner {
   bool sparse_ = false;
   std::unique_ptr<SparseContent> sparse_content_;  // the current entry's, when sparse_
   uint64_t hole_budget_ = UINT64_MAX;
+  uint64_t lib_pos_ = 0;  // content bytes of the current libarchive entry read so far
 
   // Fast path state.
   std::span<const std::byte> cur_;  // unread rest of the current chunk
