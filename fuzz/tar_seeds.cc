@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
       {"sparse-gnu.tar", old_gnu_sparse(1 << 20, {{0, 512}, {4096, 512}, {1 << 20, 0}})},
       {"sparse-overlap.tar", old_gnu_sparse(8192, {{0, 1024}, {512, 512}})},
       {"sparse-past-end.tar", old_gnu_sparse(1024, {{0, 512}, {4096, 512}})},
+      {"sparse-no-valid.tar", old_gnu_sparse(1024, {{4096, 512}})},
   };
   for (const auto& [name, bytes] : seeds) {
     std::ofstream out(dir + "/" + name, std::ios::binary);
