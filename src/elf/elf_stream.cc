@@ -1,7 +1,6 @@
 #include "elf/elf_stream.h"
 
 #include <string.h>  // memmem (GNU)
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -37,44 +36,9 @@ bool contains_pattern(const void* p, size_t n) {
 
 }  // namespace
 
-void ElfStream::Buffer::reset(size_t n) {
-  size_ = 0;
-  if (n <= capacity_) return;
-  release();
-  constexpr size_t kHuge = 2 << 20;
-  if (n >= kHuge) {
-    size_t size = (n + kHuge - 1) / kHuge * kHuge;
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    ::madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it is plain pages
-#endif
-    p_ = static_cast<std::byte*>(p);
-    capacity_ = size;
-    mapped_ = true;
-  } else {
-    // Geometric, so a run of growing files does not allocate each time.
-    size_t size = std::max(n, std::min(capacity_ * 2, kHuge));
-    p_ = new std::byte[size];
-    capacity_ = size;
-    mapped_ = false;
-  }
-}
-
 void ElfStream::Buffer::append(std::span<const std::byte> b) {
-  std::memcpy(p_ + size_, b.data(), b.size());
+  std::memcpy(mem_.data() + size_, b.data(), b.size());
   size_ += b.size();
-}
-
-void ElfStream::Buffer::release() {
-  if (!p_) return;
-  if (mapped_) {
-    ::munmap(p_, capacity_);
-  } else {
-    delete[] p_;
-  }
-  p_ = nullptr;
-  size_ = capacity_ = 0;
 }
 
 ElfStream::ElfStream(uint64_t prefix, uint64_t windows)

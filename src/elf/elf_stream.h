@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/whole_buffer.h"
 #include "elf/elf.h"
 #include "elf/elf_view.h"
 
@@ -62,27 +63,28 @@ class ElfStream {
 
  private:
   // The prefix's bytes: sized once per file (the prefix length is known from the file size) and
-  // kept for the next file; big ones are mapped with transparent huge pages where offered, as
-  // scan::WholeBuffer does (a 32 MiB prefix in 4 KiB pages costs 8k page faults per file).
+  // kept for the next file, in a WholeBuffer (huge pages: a 32 MiB prefix in 4 KiB pages costs
+  // 8k page faults per file).
   class Buffer {
    public:
-    Buffer() = default;
-    ~Buffer() { release(); }
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
     // Empties the buffer and makes room for n bytes.
-    void reset(size_t n);
+    void reset(size_t n) {
+      mem_.get(n);
+      size_ = 0;
+    }
     // Requires: size() + b.size() <= the n of reset().
     void append(std::span<const std::byte> b);
-    void release();
+    void release() {
+      mem_.release();
+      size_ = 0;
+    }
     size_t size() const { return size_; }
-    const std::byte* data() const { return p_; }
-    std::span<const std::byte> span() const { return {p_, size_}; }
+    const std::byte* data() const { return mem_.data(); }
+    std::span<const std::byte> span() const { return {mem_.data(), size_}; }
 
    private:
-    std::byte* p_ = nullptr;
-    size_t size_ = 0, capacity_ = 0;
-    bool mapped_ = false;
+    WholeBuffer mem_{64 << 20};  // kept up to the largest prefix (2 x 32 MiB)
+    size_t size_ = 0;
   };
 
   struct Window {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/whole_buffer.h"
 #include "elf/elf_stream.h"
 #include "scan/byte_gate.h"
 #include "scan/layer_index.h"
@@ -36,27 +37,6 @@ struct RawEntry {
   uint32_t uid = 0, gid = 0, mode = 0;
   uint32_t dev_major = 0, dev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
-};
-
-// A reusable buffer for whole contents (captured files, and ELF files that are captured), big ones
-// mapped with transparent huge pages where the kernel offers them: a 100 MiB libLLVM would
-// otherwise cost ~25k page faults per layer, which measured at ~25% of a scan of a 1 GB root.
-class WholeBuffer {
- public:
-  WholeBuffer() = default;
-  ~WholeBuffer() { release(); }
-  WholeBuffer(const WholeBuffer&) = delete;
-  WholeBuffer& operator=(const WholeBuffer&) = delete;
-
-  // At least n bytes (contents not kept from an earlier call). Up to kBigBuffer the buffer grows
-  // geometrically and is kept for the next file; above it, it is sized for this file.
-  std::byte* get(size_t n);
-  void release();
-
- private:
-  std::byte* p_ = nullptr;
-  size_t size_ = 0;
-  bool mapped_ = false;
 };
 
 class IndexBuilder {
@@ -123,7 +103,7 @@ class IndexBuilder {
   LayerIndex& out_;
   const ScanOptions& options_;
   std::string path_, link_, buf_;
-  WholeBuffer whole_;                    // whole contents read with read_rest
+  WholeBuffer whole_{kBigBuffer};        // whole contents read with read_rest
   elf::ElfStream elf_;                   // ELF files not captured: bounded windows
   std::vector<std::string_view> names_;  // interned unames/gnames: few per layer
   // (hash of path, entry index) of every non-whiteout entry; finish() sorts it to find paths
