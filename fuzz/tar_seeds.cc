@@ -60,38 +60,6 @@ std::string sparse_pax(uint64_t size, const std::vector<std::pair<uint64_t, uint
   return out;
 }
 
-// An old GNU sparse ('S') header with up to 4 map entries in the header, then the data.
-std::string old_gnu_sparse(uint64_t realsize,
-                           const std::vector<std::pair<uint64_t, uint64_t>>& map) {
-  std::string h(512, '\0');
-  auto octal = [&](size_t at, size_t width, uint64_t v) {
-    std::snprintf(h.data() + at, width, "%0*llo", static_cast<int>(width - 1),
-                  static_cast<unsigned long long>(v));
-  };
-  std::memcpy(h.data(), "sparse", 6);
-  octal(100, 8, 0644);
-  octal(108, 8, 0);
-  octal(116, 8, 0);
-  uint64_t stored = 0;
-  for (auto [off, len] : map) stored += len;
-  octal(124, 12, stored);
-  octal(136, 12, 0);
-  h[156] = 'S';
-  std::memcpy(h.data() + 257, "ustar  ", 8);
-  for (size_t i = 0; i < map.size() && i < 4; ++i) {
-    octal(386 + i * 24, 12, map[i].first);
-    octal(386 + i * 24 + 12, 12, map[i].second);
-  }
-  octal(483, 12, realsize);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
-  std::string data(stored, 'd');
-  data.resize((stored + 511) / 512 * 512, '\0');
-  return h + data + std::string(1024, '\0');
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,10 +123,13 @@ int main(int argc, char** argv) {
       {"names.tar.zst", zstd(names)},
       {"big-entry.tar.gz", gzip(LayerBuilder().file("zeros", std::string(1 << 20, '\0')).tar())},
       {"sparse-pax.tar", sparse_pax(1 << 20, {{0, 600}, {70000, 100}, {1 << 20, 0}})},
-      {"sparse-gnu.tar", old_gnu_sparse(1 << 20, {{0, 512}, {4096, 512}, {1 << 20, 0}})},
-      {"sparse-overlap.tar", old_gnu_sparse(8192, {{0, 1024}, {512, 512}})},
-      {"sparse-past-end.tar", old_gnu_sparse(1024, {{0, 512}, {4096, 512}})},
-      {"sparse-no-valid.tar", old_gnu_sparse(1024, {{4096, 512}})},
+      {"sparse-gnu.tar", coroner::testing::old_gnu_sparse_tar(
+                             "sparse", 1 << 20, {{0, 512}, {4096, 512}, {1 << 20, 0}})},
+      {"sparse-overlap.tar",
+       coroner::testing::old_gnu_sparse_tar("sparse", 8192, {{0, 1024}, {512, 512}})},
+      {"sparse-past-end.tar",
+       coroner::testing::old_gnu_sparse_tar("sparse", 1024, {{0, 512}, {4096, 512}})},
+      {"sparse-no-valid.tar", coroner::testing::old_gnu_sparse_tar("sparse", 1024, {{4096, 512}})},
   };
   for (const auto& [name, bytes] : seeds) {
     std::ofstream out(dir + "/" + name, std::ios::binary);

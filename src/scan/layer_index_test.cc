@@ -1016,40 +1016,9 @@ TEST_F(SparseTarTest, HolesCountAgainstMaxUncompressed) {
       << err;
 }
 
-// An old GNU sparse ('S') entry "s" with up to 4 map entries in its header, then the data.
-std::string old_gnu_sparse(uint64_t realsize,
-                           const std::vector<std::pair<uint64_t, uint64_t>>& map) {
-  std::string h(512, '\0');
-  auto octal = [&](size_t at, size_t width, uint64_t v) {
-    std::snprintf(h.data() + at, width, "%0*llo", static_cast<int>(width - 1),
-                  static_cast<unsigned long long>(v));
-  };
-  h[0] = 's';
-  octal(100, 8, 0644);
-  octal(108, 8, 0);
-  octal(116, 8, 0);
-  uint64_t stored = 0;
-  for (auto [off, len] : map) stored += len;
-  octal(124, 12, stored);
-  octal(136, 12, 0);
-  h[156] = 'S';
-  std::memcpy(h.data() + 257, "ustar  ", 8);
-  for (size_t i = 0; i < map.size(); ++i) {
-    octal(386 + i * 24, 12, map[i].first);
-    octal(386 + i * 24 + 12, 12, map[i].second);
-  }
-  octal(483, 12, realsize);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
-  std::string data(stored, 'd');
-  data.resize((stored + 511) / 512 * 512, '\0');
-  return h + data + std::string(1024, '\0');
-}
-
 TEST(SparseMapTest, OldGnuSparseReadsBack) {
-  std::string blob = old_gnu_sparse(1 << 20, {{0, 512}, {8192, 512}, {1 << 20, 0}});
+  std::string blob =
+      coroner::testing::old_gnu_sparse_tar("s", 1 << 20, {{0, 512}, {8192, 512}, {1 << 20, 0}});
   FakeSource src;
   src.add_blob(blob);
   std::vector<LayerIndex> layers = scan_image(src, {});
@@ -1067,17 +1036,19 @@ TEST(SparseMapTest, OldGnuSparseReadsBack) {
 TEST(SparseMapTest, HostileMapsAreErrorsAlsoBeyondWhatIsRead) {
   // Overlapping regions; a region past the size; a map going backwards after the head (the
   // scan reads only the head of this file, and still checks the whole map).
-  EXPECT_NE(error_of(old_gnu_sparse(8192, {{0, 1024}, {512, 512}}))
+  EXPECT_NE(error_of(coroner::testing::old_gnu_sparse_tar("s", 8192, {{0, 1024}, {512, 512}}))
                 .find("s: sparse map: data at "
                       "offset 512 overlaps"),
             std::string::npos);
-  EXPECT_NE(error_of(old_gnu_sparse(1024, {{0, 512}, {4096, 512}})).find("is past the file size"),
+  EXPECT_NE(error_of(coroner::testing::old_gnu_sparse_tar("s", 1024, {{0, 512}, {4096, 512}}))
+                .find("is past the file size"),
             std::string::npos);
   // Every region invalid: libarchive's entry lists none (not sparse to it), yet reads by them.
-  EXPECT_NE(
-      error_of(old_gnu_sparse(1024, {{4096, 512}})).find("s: sparse map: data at offset 4096"),
-      std::string::npos);
-  std::string err = error_of(old_gnu_sparse(1 << 20, {{0, 512}, {600000, 512}, {500000, 512}}));
+  EXPECT_NE(error_of(coroner::testing::old_gnu_sparse_tar("s", 1024, {{4096, 512}}))
+                .find("s: sparse map: data at offset 4096"),
+            std::string::npos);
+  std::string err = error_of(
+      coroner::testing::old_gnu_sparse_tar("s", 1 << 20, {{0, 512}, {600000, 512}, {500000, 512}}));
   EXPECT_NE(err.find("layer 3: s: sparse map: data at offset 500000 overlaps"), std::string::npos)
       << err;
 }

@@ -80,6 +80,27 @@ std::string ustar_header(std::string_view name, char typeflag, uint64_t size,
   return h;
 }
 
+std::string old_gnu_sparse_tar(std::string_view name, uint64_t realsize,
+                               const std::vector<std::pair<uint64_t, uint64_t>>& map) {
+  uint64_t stored = 0;
+  for (auto [off, len] : map) stored += len;
+  std::string h = ustar_header(name, 'S', stored);
+  std::memcpy(&h[257], "ustar  ", 8);  // the old GNU magic
+  for (size_t i = 0; i < map.size() && i < 4; ++i) {
+    put_octal(&h[386 + i * 24], 12, map[i].first);
+    put_octal(&h[386 + i * 24 + 12], 12, map[i].second);
+  }
+  put_octal(&h[483], 12, realsize);
+  std::memset(&h[148], ' ', 8);
+  unsigned sum = 0;
+  for (char c : h) sum += static_cast<unsigned char>(c);
+  put_octal(&h[148], 7, sum);
+  h[155] = ' ';
+  std::string data(stored, 'd');
+  data.resize((stored + 511) / 512 * 512, '\0');
+  return h + data + std::string(1024, '\0');
+}
+
 LayerBuilder::Item& LayerBuilder::add(Item::Kind kind, std::string path, uint32_t mode) {
   Item& it = items_.emplace_back();
   it.kind = kind;

@@ -81,4 +81,10 @@ std::string zstd(std::string_view bytes, int level = 3);  // libzstd
 std::string ustar_header(std::string_view name, char typeflag, uint64_t size,
                          std::string_view linkname = {}, uint32_t mode = 0644);
 
+// A whole tar (entry + end blocks) with one old GNU sparse ('S') entry `name` of `realsize`
+// bytes whose map (offset, length) goes into the header's four slots (more are dropped), data
+// 'd' for every mapped byte. The map is written as given: tests and fuzz seeds make hostile ones.
+std::string old_gnu_sparse_tar(std::string_view name, uint64_t realsize,
+                               const std::vector<std::pair<uint64_t, uint64_t>>& map);
+
 }  // namespace coroner::testing
