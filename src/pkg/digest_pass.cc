@@ -2,12 +2,17 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/text.h"
 
@@ -25,10 +30,143 @@ std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
 
 uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
 
+std::string hex_of(const unsigned char* md, unsigned int n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * n);
+  for (unsigned int i = 0; i < n; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
+// md5s files on a thread of its own, so that hashing a big layer does not sit on the thread
+// that reads and parses it (the layer's critical path): the reader copies each block into
+// chunks and queues them, with at most kInFlight bytes queued. Digests are ready when the
+// hasher has been drained (finish()).
+class AsyncMd5 {
+ public:
+  AsyncMd5() = default;
+  AsyncMd5(const AsyncMd5&) = delete;
+  AsyncMd5& operator=(const AsyncMd5&) = delete;
+  ~AsyncMd5() { finish(); }
+
+  // Starts file `id` (ids count up from 0).
+  void begin(size_t id) {
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    push({Job::kBegin, id, {}});
+  }
+  void feed(std::span<const std::byte> b) {
+    while (!b.empty()) {
+      if (chunk_.capacity() == 0) chunk_.reserve(kChunk);
+      size_t n = std::min(b.size(), kChunk - chunk_.size());
+      chunk_.insert(chunk_.end(), b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+      b = b.subspan(n);
+      if (chunk_.size() == kChunk) flush();
+    }
+  }
+  void end(size_t id) {
+    flush();
+    push({Job::kEnd, id, {}});
+  }
+  // Waits for every queued file; then digest(id) holds each one ("" when OpenSSL failed).
+  void finish() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+    thread_.join();
+  }
+  std::string digest(size_t id) const { return id < digests_.size() ? digests_[id] : ""; }
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kInFlight = 8 << 20;
+  struct Job {
+    enum Kind { kBegin, kData, kEnd } kind;
+    size_t id;
+    std::vector<std::byte> data;
+  };
+
+  // A full chunk is handed over; a partial one (the end of a file) is copied to its size, and
+  // the chunk's buffer kept for the next file.
+  void flush() {
+    if (chunk_.size() == kChunk) {
+      push({Job::kData, 0, std::move(chunk_)});
+      chunk_ = {};
+    } else if (!chunk_.empty()) {
+      push({Job::kData, 0, std::vector<std::byte>(chunk_.begin(), chunk_.end())});
+      chunk_.clear();
+    }
+  }
+  void push(Job j) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return in_flight_ < kInFlight; });
+    in_flight_ += j.data.capacity();
+    jobs_.push_back(std::move(j));
+    ready_.notify_one();
+  }
+  void run() {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+    bool ok = false;
+    for (;;) {
+      Job j;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !jobs_.empty() || closed_; });
+        if (jobs_.empty()) return;
+        j = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      switch (j.kind) {
+        case Job::kBegin:
+          ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1;
+          break;
+        case Job::kData:
+          if (ok) EVP_DigestUpdate(ctx.get(), j.data.data(), j.data.size());
+          break;
+        case Job::kEnd: {
+          std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+          unsigned int n = 0;
+          std::string hex = ok && EVP_DigestFinal_ex(ctx.get(), md.data(), &n) == 1
+                                ? hex_of(md.data(), n)
+                                : std::string();
+          if (digests_.size() <= j.id) digests_.resize(j.id + 1);
+          digests_[j.id] = std::move(hex);  // only this thread touches digests_ until join
+          break;
+        }
+      }
+      if (j.data.capacity() != 0) {
+        std::lock_guard lock(mu_);
+        in_flight_ -= j.data.capacity();
+        room_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::byte> chunk_;  // reader side
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<Job> jobs_;
+  size_t in_flight_ = 0;
+  bool closed_ = false;
+  std::vector<std::string> digests_;  // hasher side, read after finish()
+  std::thread thread_;
+};
+
 class Md5Pass : public scan::ContentScanner {
  public:
   Md5Pass(std::unique_ptr<scan::ContentScanner> inner, std::shared_ptr<const ShadowBoard> shadows)
       : inner_(std::move(inner)), shadows_(std::move(shadows)) {}
+  // The digests go into the matches end() appended: the scan destroys its scanner before it
+  // hands the LayerIndex over.
+  ~Md5Pass() override {
+    hasher_.finish();
+    for (const Pending& p : pending_) (*p.out)[p.match].redacted = hasher_.digest(p.file);
+  }
 
   void set_layer(uint32_t index) override {
     layer_ = index;
@@ -36,36 +174,34 @@ class Md5Pass : public scan::ContentScanner {
   }
   bool begin(std::string_view path, uint64_t size, scan::ContentKind kind) override {
     inner_on_ = inner_ && inner_->begin(path, size, kind);
-    hashing_ = size > 0 && ctx_ && may_be_package_file(path) &&
-               !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path)) &&
-               EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr) == 1;
+    hashing_ = size > 0 && may_be_package_file(path) &&
+               !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path));
+    if (hashing_) hasher_.begin(files_);
     return inner_on_ || hashing_;
   }
   void feed(std::span<const std::byte> block) override {
     if (inner_on_) inner_->feed(block);
-    if (hashing_) EVP_DigestUpdate(ctx_.get(), block.data(), block.size());
+    if (hashing_) hasher_.feed(block);
   }
   void end(std::vector<scan::ContentMatch>& out) override {
     if (inner_on_) inner_->end(out);
     if (!hashing_) return;
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md.data(), &n) != 1) return;
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * n);
-    for (unsigned int i = 0; i < n; ++i) {
-      hex += kHex[md[i] >> 4];
-      hex += kHex[md[i] & 15];
-    }
-    out.push_back({0, 0, kPassMd5Rule, std::move(hex)});
+    hasher_.end(files_);
+    out.push_back({0, 0, kPassMd5Rule, ""});
+    pending_.push_back({&out, out.size() - 1, files_++});
   }
 
  private:
+  struct Pending {
+    std::vector<scan::ContentMatch>* out;
+    size_t match, file;
+  };
   std::unique_ptr<scan::ContentScanner> inner_;
   std::shared_ptr<const ShadowBoard> shadows_;
   std::optional<uint32_t> layer_;  // unknown in a streamed scan: nothing is skipped
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+  AsyncMd5 hasher_;
+  std::vector<Pending> pending_;
+  size_t files_ = 0;
   bool inner_on_ = false, hashing_ = false;
 };
 

@@ -145,6 +145,9 @@ struct ContentMatch {
 // secrets). One object per layer scan, used by one thread and reused for every file: begin()
 // says whether this file is wanted (from its path, size and sniffed kind), then feed() gets
 // every block in order, then end() appends the matches. Files it declines cost nothing more.
+// A scanner may complete the `redacted` text of matches it appended (pkg/digest_pass.h hashes on
+// a thread of its own) until it is destroyed: the scan destroys it before it returns the
+// LayerIndex.
 class ContentScanner {
  public:
   virtual ~ContentScanner() = default;
