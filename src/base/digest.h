@@ -27,6 +27,9 @@ class Sha256 {
 
 std::string sha256_digest(std::span<const std::byte> data);
 
+// Lowercase hex of a digest's bytes ("d41d8c..."), as md5sum, dpkg and rpm write them.
+std::string hex_lower(std::span<const unsigned char> bytes);
+
 // True for "sha256:" followed by exactly 64 lowercase hex digits (a digest safe to use as a
 // file name under blobs/sha256/).
 bool is_valid_sha256_digest(std::string_view digest);

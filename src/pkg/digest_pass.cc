@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/digest.h"
 #include "base/text.h"
 
 namespace coroner::pkg {
@@ -29,17 +30,6 @@ std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
 }
 
 uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
-
-std::string hex_of(const unsigned char* md, unsigned int n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * n);
-  for (unsigned int i = 0; i < n; ++i) {
-    hex += kHex[md[i] >> 4];
-    hex += kHex[md[i] & 15];
-  }
-  return hex;
-}
 
 // md5s files on a thread of its own, so that hashing a big layer does not sit on the thread
 // that reads and parses it (the layer's critical path): the reader copies each block into
@@ -132,7 +122,7 @@ class AsyncMd5 {
           std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
           unsigned int n = 0;
           std::string hex = ok && EVP_DigestFinal_ex(ctx.get(), md.data(), &n) == 1
-                                ? hex_of(md.data(), n)
+                                ? hex_lower({md.data(), n})
                                 : std::string();
           if (digests_.size() <= j.id) digests_.resize(j.id + 1);
           digests_[j.id] = std::move(hex);  // only this thread touches digests_ until join

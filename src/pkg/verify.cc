@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "base/bytes.h"
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/text.h"
 #include "fs/resolve.h"
@@ -340,13 +341,7 @@ struct Digester {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx.get(), out.data(), &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    for (unsigned int i = 0; i < n; ++i) {
-      s += kHex[out[i] >> 4];
-      s += kHex[out[i] & 15];
-    }
-    return s;
+    return hex_lower({out.data(), n});
   }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
 };
