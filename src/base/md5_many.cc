@@ -1,0 +1,263 @@
+#include "base/md5_many.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <numeric>
+
+namespace coroner {
+namespace {
+
+constexpr uint32_t kIv[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+constexpr size_t kBlock = 64;
+// Blocks one kernel call advances every lane at most (the idle lanes read kIdle's zeros).
+constexpr size_t kMaxRun = 16;
+alignas(64) constexpr std::byte kIdle[kMaxRun * kBlock] = {};
+
+uint32_t load_le32(const std::byte* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+
+// One lane of the portable kernel: state[w * stride] is word w.
+void compress_scalar(uint32_t* state, size_t stride, const std::byte* p, size_t blocks) {
+  uint32_t a = state[0], b = state[stride], c = state[2 * stride], d = state[3 * stride];
+  for (size_t block = 0; block < blocks; ++block, p += kBlock) {
+    uint32_t w[16];
+    for (int i = 0; i < 16; ++i) w[i] = load_le32(p + 4 * i);
+    uint32_t a0 = a, b0 = b, c0 = c, d0 = d;
+#define MD5_F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MD5_G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
+#define MD5_H(x, y, z) ((x) ^ (y) ^ (z))
+#define MD5_I(x, y, z) ((y) ^ ((x) | ~(z)))
+#define MD5_STEP(fn, a, b, c, d, word, shift, k) \
+  a = b + std::rotl(a + fn(b, c, d) + w[word] + k, shift)
+#include "base/md5_rounds.inc"
+#undef MD5_STEP
+#undef MD5_F
+#undef MD5_G
+#undef MD5_H
+#undef MD5_I
+    a += a0;
+    b += b0;
+    c += c0;
+    d += d0;
+  }
+  state[0] = a;
+  state[stride] = b;
+  state[2 * stride] = c;
+  state[3 * stride] = d;
+}
+
+// Where one message stands: the next run of whole 64-byte blocks to compress. Bytes that do
+// not make a whole block within one piece, and the padding at the end (RFC 1321, 3.1-3.2), are
+// copied into `staged_`.
+class Cursor {
+ public:
+  explicit Cursor(Md5Message msg) : msg_(msg) {}
+
+  // The next run: `*blocks` (>= 1) blocks at the returned pointer. Calling it again without
+  // advance() returns the same run.
+  const std::byte* next(size_t* blocks) {
+    if (staged_blocks_ == 0) {
+      while (piece_ < msg_.size() && off_ == msg_[piece_].size()) ++piece_, off_ = 0;
+      if (piece_ < msg_.size() && msg_[piece_].size() - off_ >= kBlock) {
+        *blocks = (msg_[piece_].size() - off_) / kBlock;
+        return msg_[piece_].data() + off_;
+      }
+      stage();
+    }
+    *blocks = staged_blocks_ - staged_done_;
+    return staged_ + kBlock * staged_done_;
+  }
+  // Requires: blocks <= the count next() gave.
+  void advance(size_t blocks) {
+    if (staged_blocks_ != 0) {
+      staged_done_ += blocks;
+      if (staged_done_ == staged_blocks_) {
+        done_ = final_;
+        staged_blocks_ = staged_done_ = 0;
+      }
+      return;
+    }
+    off_ += kBlock * blocks;
+    length_ += kBlock * blocks;
+  }
+  bool done() const { return done_; }
+
+ private:
+  // Gathers the next 64 bytes across pieces, or what is left plus the padding.
+  void stage() {
+    size_t n = 0;
+    while (n < kBlock && piece_ < msg_.size()) {
+      size_t take = std::min(kBlock - n, msg_[piece_].size() - off_);
+      std::memcpy(staged_ + n, msg_[piece_].data() + off_, take);
+      n += take;
+      off_ += take;
+      if (off_ == msg_[piece_].size()) ++piece_, off_ = 0;
+    }
+    length_ += n;
+    if (n == kBlock) {
+      staged_blocks_ = 1;
+      return;
+    }
+    final_ = true;
+    staged_blocks_ = n + 1 + 8 <= kBlock ? 1 : 2;
+    std::memset(staged_ + n, 0, kBlock * staged_blocks_ - n);
+    staged_[n] = std::byte{0x80};
+    uint64_t bits = length_ * 8;
+    for (int i = 0; i < 8; ++i)
+      staged_[kBlock * staged_blocks_ - 8 + i] = static_cast<std::byte>(bits >> (8 * i));
+  }
+
+  Md5Message msg_;
+  size_t piece_ = 0, off_ = 0;
+  uint64_t length_ = 0;  // bytes consumed so far
+  alignas(64) std::byte staged_[2 * kBlock];
+  size_t staged_blocks_ = 0, staged_done_ = 0;
+  bool final_ = false, done_ = false;
+};
+
+Md5Digest digest_of(const uint32_t* state, size_t stride) {
+  Md5Digest out;
+  for (int w = 0; w < 4; ++w) {
+    uint32_t v = state[w * stride];
+    for (int i = 0; i < 4; ++i) out[4 * w + i] = static_cast<unsigned char>(v >> (8 * i));
+  }
+  return out;
+}
+
+// Runs `cursor` to its end on the portable kernel from lane state `state` (stride apart).
+Md5Digest finish_scalar(Cursor& cursor, uint32_t* state, size_t stride) {
+  while (!cursor.done()) {
+    size_t blocks = 0;
+    const std::byte* p = cursor.next(&blocks);
+    compress_scalar(state, stride, p, blocks);
+    cursor.advance(blocks);
+  }
+  return digest_of(state, stride);
+}
+
+#if defined(__x86_64__)
+using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
+
+template <size_t kLanes>
+void run_lanes(Kernel kernel, std::span<const Md5Message> messages, std::span<Md5Digest> out) {
+  // Largest first, so that the long messages start early and the short ones fill in.
+  std::vector<uint64_t> size(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i)
+    for (const auto& piece : messages[i]) size[i] += piece.size();
+  std::vector<size_t> order(messages.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return size[x] > size[y]; });
+
+  alignas(64) uint32_t state[4 * kLanes];
+  size_t message_of[kLanes];
+  bool busy[kLanes] = {};
+  std::vector<Cursor> slots(kLanes, Cursor(Md5Message{}));
+  size_t next_message = 0;
+  for (;;) {
+    size_t active = 0;
+    for (size_t l = 0; l < kLanes; ++l) {
+      if (!busy[l] && next_message < order.size()) {
+        message_of[l] = order[next_message++];
+        slots[l] = Cursor(messages[message_of[l]]);
+        for (int w = 0; w < 4; ++w) state[w * kLanes + l] = kIv[w];
+        busy[l] = true;
+      }
+      active += busy[l];
+    }
+    if (active == 0) return;
+    // A kernel call costs about the same with one lane busy as with all: when the queue is
+    // empty and few lanes are left, the scalar code finishes them.
+    if (next_message == order.size() && active <= kLanes / 8) {
+      for (size_t l = 0; l < kLanes; ++l)
+        if (busy[l]) out[message_of[l]] = finish_scalar(slots[l], state + l, kLanes);
+      return;
+    }
+    const std::byte* ptr[kLanes];
+    size_t run = kMaxRun;
+    for (size_t l = 0; l < kLanes; ++l) {
+      if (!busy[l]) {
+        ptr[l] = kIdle;
+        continue;
+      }
+      size_t blocks = 0;
+      ptr[l] = slots[l].next(&blocks);
+      run = std::min(run, blocks);
+    }
+    kernel(state, ptr, run);
+    for (size_t l = 0; l < kLanes; ++l) {
+      if (!busy[l]) continue;
+      slots[l].advance(run);
+      if (slots[l].done()) {
+        out[message_of[l]] = digest_of(state + l, kLanes);
+        busy[l] = false;
+      }
+    }
+  }
+}
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+bool cpu_has_avx2() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+}  // namespace
+
+Md5Kernel best_md5_kernel() {
+  static const Md5Kernel best = md5_kernels().back();
+  return best;
+}
+
+std::vector<Md5Kernel> md5_kernels() {
+  std::vector<Md5Kernel> kernels{Md5Kernel::kScalar};
+#if defined(__x86_64__)
+  if (cpu_has_avx2()) kernels.push_back(Md5Kernel::kAvx2);
+  if (cpu_has_avx512()) kernels.push_back(Md5Kernel::kAvx512);
+#endif
+  return kernels;
+}
+
+std::string_view md5_kernel_name(Md5Kernel kernel) {
+  switch (kernel) {
+    case Md5Kernel::kScalar:
+      return "scalar";
+    case Md5Kernel::kAvx2:
+      return "avx2";
+    case Md5Kernel::kAvx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out, Md5Kernel kernel) {
+#if defined(__x86_64__)
+  if (messages.size() > 1 && kernel == Md5Kernel::kAvx512)
+    return run_lanes<16>(md5_detail::compress_avx512, messages, out);
+  if (messages.size() > 1 && kernel == Md5Kernel::kAvx2)
+    return run_lanes<8>(md5_detail::compress_avx2, messages, out);
+#endif
+  for (size_t i = 0; i < messages.size(); ++i) {
+    uint32_t state[4] = {kIv[0], kIv[1], kIv[2], kIv[3]};
+    Cursor cursor(messages[i]);
+    out[i] = finish_scalar(cursor, state, 1);
+  }
+}
+
+Md5Digest md5_scalar(std::span<const std::byte> data) {
+  Md5Digest out;
+  Md5Message message(&data, 1);
+  md5_many(std::span(&message, 1), std::span(&out, 1), Md5Kernel::kScalar);
+  return out;
+}
+
+}  // namespace coroner
