@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/md5_many.h"
 #include "base/text.h"
 
 namespace coroner::pkg {
@@ -33,8 +34,11 @@ uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(p
 
 // md5s files on a thread of its own, so that hashing a big layer does not sit on the thread
 // that reads and parses it (the layer's critical path): the reader copies each block into
-// chunks and queues them, with at most kInFlight bytes queued. Digests are ready when the
-// hasher has been drained (finish()).
+// chunks and queues them, with at most kInFlight bytes queued or held. The hasher collects
+// whole files of up to kSolo bytes into a batch and md5s each batch of kBatch bytes with
+// md5_many (16 or 8 files at once in SIMD lanes: about 8x OpenSSL's speed on small files);
+// a file that grows past kSolo streams through OpenSSL instead, since one message cannot be
+// split across lanes. Digests are ready when the hasher has been drained (finish()).
 class AsyncMd5 {
  public:
   AsyncMd5() = default;
@@ -74,11 +78,24 @@ class AsyncMd5 {
 
  private:
   static constexpr size_t kChunk = 1 << 20;
-  static constexpr size_t kInFlight = 8 << 20;
+  // The hasher holds at most kBatch + 2 * kSolo bytes (the batch, which may overshoot kBatch by
+  // its last file, and the file being read), less than kInFlight: so the reader never waits
+  // for room while the hasher waits for data.
+  static constexpr size_t kSolo = 1 << 20;
+  static constexpr size_t kBatch = 8 << 20;
+  static constexpr size_t kInFlight = 12 << 20;
+  static_assert(kBatch + 2 * kSolo < kInFlight);
+  static constexpr size_t kWake = 512 << 10;
+  static constexpr size_t kWakeJobs = 512;
   struct Job {
     enum Kind { kBegin, kData, kEnd } kind;
     size_t id;
     std::vector<std::byte> data;
+  };
+  struct File {
+    size_t id = 0;
+    std::vector<std::vector<std::byte>> chunks;
+    size_t bytes = 0;
   };
 
   // A full chunk is handed over; a partial one (the end of a file) is copied to its size, and
@@ -92,49 +109,110 @@ class AsyncMd5 {
       chunk_.clear();
     }
   }
+  // The hasher is woken once per kWake bytes or kWakeJobs jobs queued, not per job: it does
+  // its work a batch at a time, and a wake-up per small file cost a futex call each.
   void push(Job j) {
     std::unique_lock lock(mu_);
-    room_.wait(lock, [&] { return in_flight_ < kInFlight; });
+    if (in_flight_ >= kInFlight) {
+      ready_.notify_one();
+      room_.wait(lock, [&] { return in_flight_ < kInFlight; });
+    }
     in_flight_ += j.data.capacity();
+    unsignalled_bytes_ += j.data.size();
     jobs_.push_back(std::move(j));
-    ready_.notify_one();
+    if (unsignalled_bytes_ >= kWake || ++unsignalled_jobs_ >= kWakeJobs) {
+      unsignalled_bytes_ = unsignalled_jobs_ = 0;
+      ready_.notify_one();
+    }
+  }
+  void release(size_t bytes) {
+    if (bytes == 0) return;
+    std::lock_guard lock(mu_);
+    in_flight_ -= bytes;
+    room_.notify_one();
+  }
+  void store(size_t id, std::string hex) {
+    if (digests_.size() <= id) digests_.resize(id + 1);
+    digests_[id] = std::move(hex);  // only this thread touches digests_ until join
+  }
+  void hash_batch(std::vector<File>& batch) {
+    std::vector<std::vector<std::span<const std::byte>>> pieces(batch.size());
+    std::vector<Md5Message> messages;
+    messages.reserve(batch.size());
+    size_t held = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      for (const auto& c : batch[i].chunks) {
+        pieces[i].emplace_back(c);
+        held += c.capacity();
+      }
+      messages.emplace_back(pieces[i]);
+    }
+    std::vector<Md5Digest> out(batch.size());
+    md5_many(messages, out);
+    for (size_t i = 0; i < batch.size(); ++i) store(batch[i].id, hex_lower(out[i]));
+    batch.clear();
+    release(held);
   }
   void run() {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-    bool ok = false;
+    File file;  // the file being read, until it is batched or goes solo
+    bool solo = false, ok = false;
+    std::vector<File> batch;  // whole files of at most kSolo bytes
+    size_t batch_bytes = 0;
     for (;;) {
       Job j;
       {
         std::unique_lock lock(mu_);
         ready_.wait(lock, [&] { return !jobs_.empty() || closed_; });
-        if (jobs_.empty()) return;
+        if (jobs_.empty()) break;
         j = std::move(jobs_.front());
         jobs_.pop_front();
       }
       switch (j.kind) {
         case Job::kBegin:
-          ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1;
+          file = File{j.id, {}, 0};
+          solo = false;
           break;
         case Job::kData:
-          if (ok) EVP_DigestUpdate(ctx.get(), j.data.data(), j.data.size());
+          if (solo) {
+            if (ok) EVP_DigestUpdate(ctx.get(), j.data.data(), j.data.size());
+            release(j.data.capacity());
+            break;
+          }
+          file.bytes += j.data.size();
+          file.chunks.push_back(std::move(j.data));
+          if (file.bytes > kSolo) {
+            solo = true;
+            ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1;
+            size_t held = 0;
+            for (const auto& c : file.chunks) {
+              if (ok) EVP_DigestUpdate(ctx.get(), c.data(), c.size());
+              held += c.capacity();
+            }
+            file.chunks.clear();
+            release(held);
+          }
           break;
-        case Job::kEnd: {
-          std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-          unsigned int n = 0;
-          std::string hex = ok && EVP_DigestFinal_ex(ctx.get(), md.data(), &n) == 1
-                                ? hex_lower({md.data(), n})
-                                : std::string();
-          if (digests_.size() <= j.id) digests_.resize(j.id + 1);
-          digests_[j.id] = std::move(hex);  // only this thread touches digests_ until join
+        case Job::kEnd:
+          if (solo) {
+            std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+            unsigned int n = 0;
+            store(j.id, ok && EVP_DigestFinal_ex(ctx.get(), md.data(), &n) == 1
+                            ? hex_lower({md.data(), n})
+                            : std::string());
+          } else {
+            batch_bytes += file.bytes;
+            batch.push_back(std::move(file));
+            file = {};
+            if (batch_bytes >= kBatch) {
+              hash_batch(batch);
+              batch_bytes = 0;
+            }
+          }
           break;
-        }
-      }
-      if (j.data.capacity() != 0) {
-        std::lock_guard lock(mu_);
-        in_flight_ -= j.data.capacity();
-        room_.notify_one();
       }
     }
+    hash_batch(batch);
   }
 
   std::vector<std::byte> chunk_;  // reader side
@@ -142,6 +220,7 @@ class AsyncMd5 {
   std::condition_variable ready_, room_;
   std::deque<Job> jobs_;
   size_t in_flight_ = 0;
+  size_t unsignalled_bytes_ = 0, unsignalled_jobs_ = 0;
   bool closed_ = false;
   std::vector<std::string> digests_;  // hasher side, read after finish()
   std::thread thread_;

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "base/digest.h"
+#include "base/md5_many.h"
 
 namespace coroner::pkg {
 namespace {
@@ -79,6 +83,35 @@ TEST(Md5PassTest, ManyFilesKeepTheirOwnDigests) {
   EXPECT_EQ(out[1].redacted, "ff1e0283123d14cf8bd52ac449770017");  // md5 of "file 1"
   EXPECT_NE(out[1].redacted, out[2].redacted);
   for (const scan::ContentMatch& m : out) EXPECT_EQ(m.redacted.size(), 32u);
+}
+
+// Sizes on both sides of the hasher's thresholds (a file of up to 1 MiB is batched into SIMD
+// lanes, a larger one streams through OpenSSL; a batch is hashed at 8 MiB), 20 MiB in all, so
+// that several batches fill while big files stream between them.
+TEST(Md5PassTest, BatchedAndStreamedFilesGetTheSameDigestsAsAloneHashing) {
+  auto pass = md5_pass(nullptr);
+  std::vector<scan::ContentMatch> out;
+  std::vector<std::string> contents;
+  std::mt19937_64 rng(5);
+  const size_t special[] = {1, 63, 64, 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 << 20};
+  for (size_t total = 0, i = 0; total < (20 << 20); ++i) {
+    size_t n = i < std::size(special) ? special[i]
+               : rng() % 3 == 0       ? rng() % (2 << 20)
+                                      : rng() % 9000 + 1;
+    std::string content(n, '\0');
+    for (char& c : content) c = static_cast<char>(rng());
+    ASSERT_TRUE(pass->begin("usr/lib/f" + std::to_string(i), n, scan::ContentKind::kBinary));
+    for (size_t at = 0; at < n; at += 65537)
+      pass->feed(bytes(std::string_view(content).substr(at, 65537)));
+    pass->end(out);
+    total += n;
+    contents.push_back(std::move(content));
+  }
+  pass.reset();
+  ASSERT_EQ(out.size(), contents.size());
+  for (size_t i = 0; i < contents.size(); ++i)
+    ASSERT_EQ(out[i].redacted, hex_lower(md5_scalar(bytes(contents[i]))))
+        << "file " << i << ", " << contents[i].size() << " bytes";
 }
 
 TEST(Md5PassTest, DeclinesFilesOutsidePackageTreesAndEmptyFiles) {
