@@ -371,6 +371,8 @@ TEST_F(RpmVerifyTest, OwnedPathsListTheRpmFiles) {
   std::vector<std::string> owned = owned_paths(*tree, b.layers());
   EXPECT_EQ(owned,
             (std::vector<std::string>{"/etc/hello.conf", "/usr/bin/hello", "/usr/bin/hello-link"}));
+  // verify() hands the same list over (the audit's executable rules use it).
+  EXPECT_EQ(verify(*tree, b.layers(), fake_reader(b)).owned_paths, owned);
 }
 
 }  // namespace

@@ -683,6 +683,16 @@ Missing missing_of(fs::ResolveError e) {
   }
 }
 
+// The items' paths, sorted, once each.
+std::vector<std::string> sorted_paths(const std::vector<Item>& items) {
+  std::vector<std::string> out;
+  out.reserve(items.size());
+  for (const Item& i : items) out.push_back(i.path);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace
 
 bool capture_package_db(std::string_view p, uint64_t size) {
@@ -781,6 +791,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
   dpkg_items(db, items, report.notes);
   apk_items(db, items, report.notes);
   rpm_items(db, items, report.notes, report.unread_databases);
+  report.owned_paths = sorted_paths(items);
   RpmIds rpm_ids(db);
 
   // 1. lstat each path; schedule a digest where the package recorded one.
@@ -898,12 +909,7 @@ std::vector<std::string> owned_paths(const fs::Tree& tree,
   dpkg_items(db, items, notes);
   apk_items(db, items, notes);
   rpm_items(db, items, notes, unread);
-  std::vector<std::string> out;
-  out.reserve(items.size());
-  for (Item& i : items) out.push_back(std::move(i.path));
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return sorted_paths(items);
 }
 
 }  // namespace coroner::pkg

@@ -125,6 +125,9 @@ struct VerifyReport {
   // Package databases present but not read ("rpm database in ndb format
   // (/usr/lib/sysimage/rpm/Packages.db): not read"); also in notes.
   std::vector<std::string> unread_databases;
+  // Every path the packages list, sorted, once each: what owned_paths() gives, so that the
+  // audit need not read the package databases a second time.
+  std::vector<std::string> owned_paths;
 };
 
 // Digests computed in the scan's own pass (the audit hashes every file as it streams): the

@@ -681,8 +681,11 @@ std::string count_line(std::string_view what, uint64_t n) {
 }
 
 void executables(Ctx& c) {
-  std::vector<std::string> owned = pkg::owned_paths(c.tree(), c.in.root.layers());
-  ExecutableInventory inv = inventory_executables(c.in.root, owned);
+  // verify() has read the package databases already when the audit ran it.
+  std::vector<std::string> read_here;
+  if (!c.in.packages) read_here = pkg::owned_paths(c.tree(), c.in.root.layers());
+  ExecutableInventory inv =
+      inventory_executables(c.in.root, c.in.packages ? c.in.packages->owned_paths : read_here);
   if (inv.total == 0) return;
   std::string kinds;
   for (size_t i = 0; i < inv.by_kind.size() && i < 4; ++i) {

@@ -524,6 +524,17 @@ TEST_F(AuditTest, PackagedExecutablesAreNotUnowned) {
   auto f = of(audit(), "executable-unowned");
   for (const Finding& x : f) EXPECT_EQ(x.path, "/bin/sh");  // the fixture's, not the package's
 }
+TEST_F(AuditTest, OwnershipComesFromTheVerifyReportWhenThereIsOne) {
+  // No database in the tree: only the report says that a package owns /usr/bin/tool.
+  b.dir("usr").dir("usr/bin").file("usr/bin/tool", 10, 0755).file("usr/bin/extra", 10, 0755);
+  packages.emplace();
+  packages->owned_paths = {"/usr/bin/tool"};
+  auto f = of(audit(), "executable-unowned");
+  ASSERT_FALSE(f.empty());
+  EXPECT_TRUE(
+      std::any_of(f.begin(), f.end(), [](const Finding& x) { return x.path == "/usr/bin/extra"; }));
+  for (const Finding& x : f) EXPECT_NE(x.path, "/usr/bin/tool");
+}
 TEST_F(AuditTest, WithoutPackageDatabaseOnlyUsrLocalIsUnowned) {
   b.dir("usr").dir("usr/bin").file("usr/bin/app", 10, 0755);
   EXPECT_TRUE(of(audit(), "executable-unowned").empty());
