@@ -3,7 +3,6 @@
 #include <hs.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 #include "base/error.h"
@@ -73,10 +72,19 @@ const hs_database_t* embedded_database() {
 size_t count_newlines(const char* p, size_t n) {
   size_t count = 0, i = 0;
 #ifdef __SSE2__
-  const __m128i nl = _mm_set1_epi8('\n');
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    count += std::popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl))));
+  // Each byte of `acc` counts the newlines of its column over up to 255 blocks; psadbw adds
+  // them up. (A popcount per block was a libgcc call without -mpopcnt: 2% of an audit.)
+  const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  while (n - i >= 16) {
+    size_t end = i + 16 * std::min<size_t>((n - i) / 16, 255);
+    __m128i acc = zero;
+    for (; i < end; i += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+    }
+    __m128i sum = _mm_sad_epu8(acc, zero);
+    count += static_cast<size_t>(_mm_cvtsi128_si64(sum)) +
+             static_cast<size_t>(_mm_extract_epi16(sum, 4));
   }
 #endif
   for (; i < n; ++i) count += p[i] == '\n';

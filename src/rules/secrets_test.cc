@@ -53,6 +53,20 @@ TEST(SecretsTest, FindsAwsKeyIdWithLineAndRedaction) {
   EXPECT_EQ(m[0].redacted, "AKIA\u2026(20)");
 }
 
+// Line numbers count every newline before the match: runs of blank lines longer than the
+// counter's 255-block stretch (4080 bytes), long lines, and odd block sizes.
+TEST(SecretsTest, LineNumbersAfterManyAndLongLines) {
+  std::string text(10000, '\n');                       // lines 1..10000
+  text += std::string(70000, 'x') + "\n";              // line 10001
+  for (int i = 0; i < 999; ++i) text += "ab\ncd\r\n";  // lines 10002..11999
+  text += "key: " + std::string(kAwsKeyId) + "\n";     // line 12000
+  for (size_t block : {size_t{1} << 16, size_t{4097}, size_t{15}}) {
+    auto m = scan_blocks(text, block);
+    ASSERT_EQ(m.size(), 1u) << block;
+    EXPECT_EQ(m[0].line, 12000u) << block;
+  }
+}
+
 TEST(SecretsTest, FindsAwsSecretAssignment) {
   auto m = scan_blocks("aws_secret_access_key = " + std::string(kAwsSecret) + "\n", 4096);
   ASSERT_EQ(m.size(), 1u);
