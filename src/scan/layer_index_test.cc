@@ -426,6 +426,51 @@ TEST(ScanLayerTest, GzipZstdAndPlainGiveTheSameEntries) {
   EXPECT_EQ(gz.compressed_bytes, coroner::testing::gzip(tar).size());
 }
 
+// Reads of uneven sizes, so that chunk boundaries fall anywhere in headers and contents.
+class ShortReads : public ByteStream {
+ public:
+  explicit ShortReads(const std::string& data) : data_(data) {}
+  size_t read(std::span<std::byte> dst) override {
+    static constexpr size_t kSizes[] = {(1 << 20) - 1, 4097, 1 << 20, 333333, 1};
+    size_t n = std::min({dst.size(), data_.size() - at_, kSizes[calls_++ % std::size(kSizes)]});
+    std::memcpy(dst.data(), data_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+  std::string name() const override { return "short reads"; }
+
+ private:
+  const std::string& data_;
+  size_t at_ = 0, calls_ = 0;
+};
+
+// Many chunks through the reader's buffer ring (reading runs ahead of the hasher): every byte
+// a file holds reaches the scanner, and the digests cover the whole stream.
+TEST(ScanLayerTest, ChunksRotatingThroughTheBufferRingKeepEveryByte) {
+  LayerBuilder b;
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 60; ++i) {
+    std::string content(static_cast<size_t>(i * 37111 % 300000 + (i % 7 == 0 ? 1 << 20 : 0)), '\0');
+    for (size_t j = 0; j < content.size(); ++j) content[j] = static_cast<char>('a' + (i + j) % 26);
+    std::string name = "f" + std::to_string(i);
+    b.file(name, content);
+    files[name] = content;
+  }
+  std::string tar = b.tar();
+  ASSERT_GT(tar.size(), 8u << 20);
+  ScanOptions o;
+  o.capture = [](std::string_view, uint64_t) { return true; };
+  for (const std::string& blob : {tar, coroner::testing::gzip(tar), coroner::testing::zstd(tar)}) {
+    ShortReads stream(blob);
+    LayerIndex l = scan_layer(stream, {}, 3, o);
+    EXPECT_EQ(l.diff_id, sha256_digest(as_bytes(tar)));
+    for (const auto& [name, content] : files) {
+      ASSERT_EQ(l.captured.count(name), 1u) << name;
+      EXPECT_TRUE(l.captured.at(name) == content) << name;
+    }
+  }
+}
+
 TEST(ScanLayerTest, MultiMemberGzipAndMultiFrameZstd) {
   std::string tar = sample_tar();
   size_t cut = 777777;  // not on a tar block boundary
