@@ -46,8 +46,8 @@ void scan_tar(LayerStream& stream, IndexBuilder& builder, LayerIndex& out,
   // an unrecognised format.
   if (stream.at_end()) return;
   TarScanner tar(stream, options.tar_fast_path);
-  // Holes of sparse files expand to zeros: bounded like the stream itself.
-  tar.limit_holes(options.max_uncompressed);
+  // Holes of sparse files expand to zeros: bounded like the stream itself, and tighter.
+  tar.limit_holes(std::min(options.max_sparse_holes, options.max_uncompressed));
   RawEntry raw;
   while (tar.next(raw)) {
     for (const std::string& w : tar.warnings()) builder.note(escape(raw.name) + ": " + w);

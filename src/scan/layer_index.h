@@ -191,6 +191,11 @@ struct ScanOptions {
   bool verify = true;
   // Bound on the uncompressed size of one layer (a compression bomb is an Error, not a hang).
   uint64_t max_uncompressed = 1ull << 40;
+  // Bound on the zeros that the holes of sparse entries expand to, per layer, when the scan
+  // reads their content (ELF facts, captures, content scanners such as the md5 pass): a tar of
+  // a few KiB can declare a file of terabytes. Docker and Go's archive/tar never write sparse
+  // entries, so real images stay far below it.
+  uint64_t max_sparse_holes = 4ull << 30;
   unsigned threads = 0;  // 0: one per core
   // Progress while the layers stream (cli/ draws it on a terminal): layer position and blob
   // bytes read so far, at most every ~100 ms per layer and once when the layer is done. Called

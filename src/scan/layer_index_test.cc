@@ -1061,6 +1061,30 @@ TEST_F(SparseTarTest, HolesCountAgainstMaxUncompressed) {
       << err;
 }
 
+// A few KiB of tar declaring a 6 GiB file (old GNU headers hold up to 8 GiB): reading it (here for
+// an md5-like content scanner) stops at max_sparse_holes with an error, instead of hashing
+// gigabytes of zeros (with pax headers, terabytes).
+TEST(SparseMapTest, HolesOfATinyTarExpandOnlyUpToTheSparseLimit) {
+  std::string blob = coroner::testing::old_gnu_sparse_tar(
+      "usr/big", uint64_t{6} << 30, {{0, 512}, {(uint64_t{6} << 30) - 512, 512}});
+  ASSERT_LT(blob.size(), 8u << 10);
+  // A content scanner that reads every file, as the md5 pass reads package files.
+  struct ReadsAll : ContentScanner {
+    bool begin(std::string_view, uint64_t, ContentKind) override { return true; }
+    void feed(std::span<const std::byte>) override {}
+    void end(std::vector<ContentMatch>&) override {}
+  };
+  ScanOptions o;
+  o.max_sparse_holes = 64 << 20;
+  o.content_scanner = [] { return std::make_unique<ReadsAll>(); };
+  std::string err = error_of(blob, o);
+  EXPECT_NE(err.find("usr/big: sparse file of 6442450944 bytes: its holes expand past the limit"),
+            std::string::npos)
+      << err;
+  // The default limit is the same kind of bound: far below the stream's own.
+  EXPECT_LE(ScanOptions{}.max_sparse_holes, uint64_t{16} << 30);
+}
+
 TEST(SparseMapTest, OldGnuSparseReadsBack) {
   std::string blob =
       coroner::testing::old_gnu_sparse_tar("s", 1 << 20, {{0, 512}, {8192, 512}, {1 << 20, 0}});
