@@ -778,7 +778,8 @@ bool audit_capture_paths(std::string_view p, uint64_t size) {
   return name == ".env" || starts_with(name, ".env.");
 }
 
-std::vector<Finding> run_audit(const AuditInput& input) {
+std::vector<Finding> run_audit(const AuditInput& input,
+                               const std::function<const pkg::VerifyReport*()>& packages) {
   Ctx c{input, created_by_of_layers(input.info), {}};
   secret_file_readable(c);
   content_secrets(c);
@@ -792,13 +793,21 @@ std::vector<Finding> run_audit(const AuditInput& input) {
   log_errors(c);
   tmp_leftovers(c);
   wasted_space(c);
-  package_files(c);
-  unread_databases(c);
   config_drift(c);
-  executables(c);
   settings(c);
-  sort_findings(c.out);
-  return std::move(c.out);
+  // The rules that need the package verification, once it is there.
+  AuditInput with = input;
+  with.packages = packages();
+  Ctx p{with, std::move(c.created_by), std::move(c.out)};
+  package_files(p);
+  unread_databases(p);
+  executables(p);
+  sort_findings(p.out);
+  return std::move(p.out);
+}
+
+std::vector<Finding> run_audit(const AuditInput& input) {
+  return run_audit(input, [&] { return input.packages; });
 }
 
 }  // namespace coroner::rules
