@@ -138,15 +138,18 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
   r.capture = [other](std::string_view p, uint64_t size) {
     return capture_for_audit(p, size) || (other && other(p, size));
   };
-  // The secret scanner and the md5 of package files (pkg/digest_pass.h: dpkg's digests then
-  // need no second read) run in the scan's single pass; files a finished upper layer replaces
-  // are not hashed.
+  // The secret scanner and the digests of package files (pkg/digest_pass.h: the packages'
+  // digests then need no second read) run in the scan's single pass; files a finished upper
+  // layer replaces are not hashed.
   auto shadows = std::make_shared<pkg::ShadowBoard>();
   r.layer_scanned = [shadows, other_done = request.layer_scanned](const scan::LayerIndex& l) {
     shadows->publish(l);
     if (other_done) other_done(l);
   };
-  r.content_scanner = [shadows] { return pkg::md5_pass(rules::make_secret_scanner(), shadows); };
+  auto hint = std::make_shared<pkg::DigestHint>();
+  r.content_scanner = [shadows, hint] {
+    return pkg::digest_pass(rules::make_secret_scanner(), shadows, hint);
+  };
   return explore::open_image(r);
 }
 
@@ -154,10 +157,10 @@ std::vector<rules::Finding> audit_findings(const explore::Image& image,
                                            std::vector<std::string> config_drift,
                                            std::vector<std::string>* notes) {
   linux_::RootView root(image.tree(), image.layers());
-  // Package verification: the md5s of the scan's pass, and a re-read (each layer once) of the
+  // Package verification: the digests of the scan's pass, and a re-read (each layer once) of the
   // package files it did not hash.
   // It runs on a thread of its own while the other rules run (all read the image only).
-  pkg::PassDigests md5(image.layers());
+  pkg::PassDigests digests(image.layers());
   std::future<pkg::VerifyReport> verifying = std::async(std::launch::async, [&] {
     return pkg::verify(
         image.tree(), image.layers(),
@@ -165,7 +168,7 @@ std::vector<rules::Finding> audit_findings(const explore::Image& image,
             const pkg::EntryContentFn& fn) {
           explore::read_entries(image.source(), image.layers()[layer], entries, fn);
         },
-        md5.known());
+        digests.known());
   });
   rules::AuditInput in{root, image.info()};
   in.config_drift = std::move(config_drift);

@@ -136,11 +136,12 @@ CommandResult run_packages(const Request& request) {
   // Open and scan, keeping the package databases whole.
   explore::ImageRequest ir{p.image, p.platform};
   ir.capture = pkg::capture_package_db;
-  // dpkg's md5s of package files in the scan's single pass (pkg/digest_pass.h).
+  // The packages' digests of their files in the scan's single pass (pkg/digest_pass.h).
   if (p.verify) {
     auto shadows = std::make_shared<pkg::ShadowBoard>();
     ir.layer_scanned = [shadows](const scan::LayerIndex& l) { shadows->publish(l); };
-    ir.content_scanner = [shadows] { return pkg::md5_pass(nullptr, shadows); };
+    auto hint = std::make_shared<pkg::DigestHint>();
+    ir.content_scanner = [shadows, hint] { return pkg::digest_pass(nullptr, shadows, hint); };
   }
   auto image = explore::open_image(ir);
   // Inventory from the captured databases.

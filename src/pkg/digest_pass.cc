@@ -21,7 +21,24 @@
 namespace coroner::pkg {
 namespace {
 
-constexpr std::string_view kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+// The digests of the empty string.
+constexpr std::string_view kEmptyDigests[] = {
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+};
+
+const EVP_MD* evp_of(DigestHint::Digest d) {
+  switch (d) {
+    case DigestHint::kMd5:
+      return EVP_md5();
+    case DigestHint::kSha1:
+      return EVP_sha1();
+    case DigestHint::kSha256:
+      return EVP_sha256();
+  }
+  return EVP_md5();
+}
 
 // First component of `path` and the rest ("" when there is none).
 std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
@@ -32,24 +49,25 @@ std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
 
 uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
 
-// md5s files on a thread of its own, so that hashing a big layer does not sit on the thread
+// Digests files on a thread of its own, so that hashing a big layer does not sit on the thread
 // that reads and parses it (the layer's critical path): the reader copies each block into
 // chunks and queues them, with at most kInFlight bytes queued or held. The hasher collects
 // whole files of up to kSolo bytes into a batch and md5s each batch of kBatch bytes with
 // md5_many (16 or 8 files at once in SIMD lanes: about 8x OpenSSL's speed on small files);
 // a file that grows past kSolo streams through OpenSSL instead, since one message cannot be
-// split across lanes. Digests are ready when the hasher has been drained (finish()).
-class AsyncMd5 {
+// split across lanes; so do sha256 and sha1 files (for rpm and apk), whatever their size.
+// Digests are ready when the hasher has been drained (finish()).
+class AsyncDigests {
  public:
-  AsyncMd5() = default;
-  AsyncMd5(const AsyncMd5&) = delete;
-  AsyncMd5& operator=(const AsyncMd5&) = delete;
-  ~AsyncMd5() { finish(); }
+  AsyncDigests() = default;
+  AsyncDigests(const AsyncDigests&) = delete;
+  AsyncDigests& operator=(const AsyncDigests&) = delete;
+  ~AsyncDigests() { finish(); }
 
   // Starts file `id` (ids count up from 0).
-  void begin(size_t id) {
+  void begin(size_t id, DigestHint::Digest digest) {
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-    push({Job::kBegin, id, {}});
+    push({Job::kBegin, id, {}, digest});
   }
   void feed(std::span<const std::byte> b) {
     while (!b.empty()) {
@@ -62,7 +80,7 @@ class AsyncMd5 {
   }
   void end(size_t id) {
     flush();
-    push({Job::kEnd, id, {}});
+    push({Job::kEnd, id, {}, DigestHint::kMd5});
   }
   // Waits for every queued file; then digest(id) holds each one ("" when OpenSSL failed).
   void finish() {
@@ -92,6 +110,7 @@ class AsyncMd5 {
     enum Kind { kBegin, kData, kEnd } kind;
     size_t id;
     std::vector<std::byte> data;
+    DigestHint::Digest digest = DigestHint::kMd5;  // kBegin's
   };
   struct File {
     size_t id = 0;
@@ -103,10 +122,10 @@ class AsyncMd5 {
   // the chunk's buffer kept for the next file.
   void flush() {
     if (chunk_.size() == kChunk) {
-      push({Job::kData, 0, std::move(chunk_)});
+      push({Job::kData, 0, std::move(chunk_), DigestHint::kMd5});
       chunk_ = {};
     } else if (!chunk_.empty()) {
-      push({Job::kData, 0, std::vector<std::byte>(chunk_.begin(), chunk_.end())});
+      push({Job::kData, 0, std::vector<std::byte>(chunk_.begin(), chunk_.end()), DigestHint::kMd5});
       chunk_.clear();
     }
   }
@@ -193,7 +212,9 @@ class AsyncMd5 {
       switch (j.kind) {
         case Job::kBegin:
           file = File{j.id, {}, 0};
-          solo = false;
+          // md5 goes into the SIMD batches; sha256 and sha1 stream through OpenSSL.
+          solo = j.digest != DigestHint::kMd5;
+          if (solo) ok = ctx && EVP_DigestInit_ex(ctx.get(), evp_of(j.digest), nullptr) == 1;
           break;
         case Job::kData:
           if (solo) {
@@ -247,13 +268,14 @@ class AsyncMd5 {
   std::thread thread_;
 };
 
-class Md5Pass : public scan::ContentScanner {
+class DigestPass : public scan::ContentScanner {
  public:
-  Md5Pass(std::unique_ptr<scan::ContentScanner> inner, std::shared_ptr<const ShadowBoard> shadows)
-      : inner_(std::move(inner)), shadows_(std::move(shadows)) {}
+  DigestPass(std::unique_ptr<scan::ContentScanner> inner,
+             std::shared_ptr<const ShadowBoard> shadows, std::shared_ptr<DigestHint> hint)
+      : inner_(std::move(inner)), shadows_(std::move(shadows)), hint_(std::move(hint)) {}
   // The digests go into the matches end() appended: the scan destroys its scanner before it
   // hands the LayerIndex over.
-  ~Md5Pass() override {
+  ~DigestPass() override {
     hasher_.finish();
     for (const Pending& p : pending_) (*p.out)[p.match].redacted = hasher_.digest(p.file);
   }
@@ -264,9 +286,10 @@ class Md5Pass : public scan::ContentScanner {
   }
   bool begin(std::string_view path, uint64_t size, scan::ContentKind kind) override {
     inner_on_ = inner_ && inner_->begin(path, size, kind);
+    if (hint_) hint_->note(path);
     hashing_ = size > 0 && may_be_package_file(path) &&
                !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path));
-    if (hashing_) hasher_.begin(files_);
+    if (hashing_) hasher_.begin(files_, hint_ ? hint_->digest() : DigestHint::kMd5);
     return inner_on_ || hashing_;
   }
   void feed(std::span<const std::byte> block) override {
@@ -277,7 +300,7 @@ class Md5Pass : public scan::ContentScanner {
     if (inner_on_) inner_->end(out);
     if (!hashing_) return;
     hasher_.end(files_);
-    out.push_back({0, 0, kPassMd5Rule, ""});
+    out.push_back({0, 0, kPassDigestRule, ""});
     pending_.push_back({&out, out.size() - 1, files_++});
   }
 
@@ -288,8 +311,9 @@ class Md5Pass : public scan::ContentScanner {
   };
   std::unique_ptr<scan::ContentScanner> inner_;
   std::shared_ptr<const ShadowBoard> shadows_;
+  std::shared_ptr<DigestHint> hint_;
   std::optional<uint32_t> layer_;  // unknown in a streamed scan: nothing is skipped
-  AsyncMd5 hasher_;
+  AsyncDigests hasher_;
   std::vector<Pending> pending_;
   size_t files_ = 0;
   bool inner_on_ = false, hashing_ = false;
@@ -308,9 +332,39 @@ bool may_be_package_file(std::string_view path) {
          top == "lib32" || top == "lib64" || top == "libx32";
 }
 
-std::unique_ptr<scan::ContentScanner> md5_pass(std::unique_ptr<scan::ContentScanner> inner,
-                                               std::shared_ptr<const ShadowBoard> shadows) {
-  return std::make_unique<Md5Pass>(std::move(inner), std::move(shadows));
+std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentScanner> inner,
+                                                  std::shared_ptr<const ShadowBoard> shadows,
+                                                  std::shared_ptr<DigestHint> hint) {
+  return std::make_unique<DigestPass>(std::move(inner), std::move(shadows), std::move(hint));
+}
+
+void DigestHint::note(std::string_view path) {
+  int seen = 0;
+  if (starts_with(path, "etc/dpkg/") || starts_with(path, "var/lib/dpkg/")) {
+    seen = 1;
+  } else if (starts_with(path, "etc/dnf/") || path == "etc/yum.conf" ||
+             starts_with(path, "etc/yum.repos.d/") || starts_with(path, "etc/zypp/") ||
+             starts_with(path, "var/lib/rpm/") || starts_with(path, "usr/lib/sysimage/rpm/")) {
+    seen = 2;
+  } else if (starts_with(path, "etc/apk/") || starts_with(path, "lib/apk/db/")) {
+    seen = 3;
+  }
+  if (seen == 0) return;
+  // dpkg's evidence is final (a Debian image with rpm's tools installed is still dpkg's).
+  int now = state_.load(std::memory_order_relaxed);
+  while (now != 1 && now != seen && !state_.compare_exchange_weak(now, seen)) {
+  }
+}
+
+DigestHint::Digest DigestHint::digest() const {
+  switch (state_.load(std::memory_order_relaxed)) {
+    case 2:
+      return kSha256;
+    case 3:
+      return kSha1;
+    default:
+      return kMd5;
+  }
 }
 
 void ShadowBoard::publish(const scan::LayerIndex& layer) {
@@ -352,18 +406,23 @@ bool ShadowBoard::hidden_above(uint32_t layer, std::string_view path) const {
 PassDigests::PassDigests(std::span<const scan::LayerIndex> layers) {
   for (const scan::LayerIndex& l : layers) {
     for (const scan::ContentMatch& m : l.content_matches) {
-      if (m.rule == kPassMd5Rule && m.entry < l.entries.size())
-        md5_[&l.entries[m.entry]] = m.redacted;
+      if (m.rule == kPassDigestRule && m.entry < l.entries.size())
+        digests_[&l.entries[m.entry]] = m.redacted;
     }
   }
 }
 
 KnownDigest PassDigests::known() const {
   return [this](const scan::Entry& e, size_t hex_len) -> std::optional<std::string> {
-    if (hex_len != kEmptyMd5.size()) return std::nullopt;
-    if (e.type == scan::FileType::kRegular && e.size == 0) return std::string(kEmptyMd5);
-    auto it = md5_.find(&e);
-    if (it == md5_.end()) return std::nullopt;
+    if (e.type == scan::FileType::kRegular && e.size == 0) {
+      for (std::string_view empty : kEmptyDigests) {
+        if (empty.size() == hex_len) return std::string(empty);
+      }
+      return std::nullopt;
+    }
+    auto it = digests_.find(&e);
+    // A file hashed with another digest than the one asked for is read again.
+    if (it == digests_.end() || it->second.size() != hex_len) return std::nullopt;
     return std::string(it->second);
   };
 }

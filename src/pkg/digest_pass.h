@@ -1,11 +1,13 @@
-// Package-file digests computed in the scan's single pass: an md5 of each regular file a
+// Package-file digests computed in the scan's single pass: a digest of each regular file a
 // package may own, taken while the layer streams (a scan::ContentScanner), so that verify()
-// needs no second read for dpkg's md5sums. Not hashed: files outside the places packages
-// install into (/usr/local, /opt, /home, /tmp...), and files that an upper layer already
-// scanned replaces or deletes (ShadowBoard); verify() re-reads any of those it needs. No
-// printing.
+// needs no second read: md5 for dpkg's md5sums, or, once the files seen so far show an rpm or
+// apk system (DigestHint), sha256 for rpm or sha1 for apk. Not hashed: files outside the
+// places packages install into (/usr/local, /opt, /home, /tmp...), and files that an upper
+// layer already scanned replaces or deletes (ShadowBoard); verify() re-reads any of those it
+// needs, and any file hashed with another digest than its package's. No printing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -46,28 +48,45 @@ class ShadowBoard {
   std::map<uint32_t, Layer> layers_;
 };
 
+// Which digest the packages of the image record, as far as the paths the scan has seen tell:
+// dpkg's files (etc/dpkg/, var/lib/dpkg/) mean md5 and win over the others; rpm's (etc/dnf/,
+// etc/yum.conf, etc/yum.repos.d/, etc/zypp/, var/lib/rpm/, usr/lib/sysimage/rpm/) sha256, the
+// digest of current rpm packages; apk's (etc/apk/, lib/apk/db/) sha1. md5 until one shows up.
+// Shared by the layers of one scan, so that a layer that starts later knows what the others
+// saw. Thread-safe. A speed hint only, like ShadowBoard.
+class DigestHint {
+ public:
+  enum Digest { kMd5, kSha256, kSha1 };
+  void note(std::string_view path);
+  Digest digest() const;
+
+ private:
+  std::atomic<int> state_{0};  // 0: nothing seen, 1: dpkg, 2: rpm, 3: apk
+};
+
 // The ContentMatch rule number of a pass digest (no secret rule has it); `redacted` holds the
-// lowercase hex md5.
-inline constexpr uint16_t kPassMd5Rule = 0xffff;
+// lowercase hex digest (its length names the algorithm).
+inline constexpr uint16_t kPassDigestRule = 0xffff;
 
-// A ContentScanner that md5s each non-empty regular file may_be_package_file() accepts and
-// `shadows` (may be null) does not hide, and hands the digest over as a ContentMatch {rule
-// kPassMd5Rule, redacted = hex}. `inner` (may be null) sees the same files and blocks, as if it
-// were the only scanner.
-std::unique_ptr<scan::ContentScanner> md5_pass(std::unique_ptr<scan::ContentScanner> inner,
-                                               std::shared_ptr<const ShadowBoard> shadows = {});
+// A ContentScanner that digests each non-empty regular file may_be_package_file() accepts and
+// `shadows` (may be null) does not hide, with the digest `hint` (may be null: md5) names when
+// the file begins, and hands the digest over as a ContentMatch {rule kPassDigestRule, redacted
+// = hex}. `inner` (may be null) sees the same files and blocks, as if it were the only scanner.
+std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentScanner> inner,
+                                                  std::shared_ptr<const ShadowBoard> shadows = {},
+                                                  std::shared_ptr<DigestHint> hint = {});
 
-// The digests md5_pass() left in the layers' content_matches, as verify()'s KnownDigest (empty
-// regular files need none: their md5 is the empty string's).
+// The digests digest_pass() left in the layers' content_matches, as verify()'s KnownDigest
+// (empty regular files need none: their digest is the empty string's).
 class PassDigests {
  public:
   explicit PassDigests(std::span<const scan::LayerIndex> layers);
   // Requires: this object outlives the returned function.
   KnownDigest known() const;
-  size_t size() const { return md5_.size(); }
+  size_t size() const { return digests_.size(); }
 
  private:
-  std::unordered_map<const scan::Entry*, std::string_view> md5_;
+  std::unordered_map<const scan::Entry*, std::string_view> digests_;
 };
 
 }  // namespace coroner::pkg

@@ -17,7 +17,7 @@ std::span<const std::byte> bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-// Records what it was shown, to check md5_pass forwards every file and block to it.
+// Records what it was shown, to check digest_pass forwards every file and block to it.
 class Recorder : public scan::ContentScanner {
  public:
   explicit Recorder(std::string* log) : log_(log) {}
@@ -48,22 +48,22 @@ TEST(MayBePackageFileTest, SystemTreesYesLocalUserAndRuntimeTreesNo) {
   }
 }
 
-TEST(Md5PassTest, HashesPackageFilesAcrossBlocksAndHandsTheDigestOver) {
-  auto pass = md5_pass(nullptr);
+TEST(DigestPassTest, HashesPackageFilesAcrossBlocksAndHandsTheDigestOver) {
+  auto pass = digest_pass(nullptr);
   ASSERT_TRUE(pass->begin("usr/bin/hello", 11, scan::ContentKind::kText));
   pass->feed(bytes("hello "));
   pass->feed(bytes("world"));
   std::vector<scan::ContentMatch> out;
   pass->end(out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].rule, kPassMd5Rule);
+  EXPECT_EQ(out[0].rule, kPassDigestRule);
   pass.reset();  // the digests are filled in when the scanner goes (the scan destroys it)
   EXPECT_EQ(out[0].redacted, "5eb63bbbe01eeed093cb22bb8f5acdc3");  // md5sum of "hello world"
 }
 
 // Many files, big and small, through the hashing thread: each digest lands in its own match.
-TEST(Md5PassTest, ManyFilesKeepTheirOwnDigests) {
-  auto pass = md5_pass(nullptr);
+TEST(DigestPassTest, ManyFilesKeepTheirOwnDigests) {
+  auto pass = digest_pass(nullptr);
   std::vector<scan::ContentMatch> out;
   std::string big(5 << 20, 'z');  // more than a chunk, split in odd blocks
   for (int i = 0; i < 50; ++i) {
@@ -88,8 +88,8 @@ TEST(Md5PassTest, ManyFilesKeepTheirOwnDigests) {
 // Sizes on both sides of the hasher's thresholds (a file of up to 1 MiB is batched into SIMD
 // lanes, a larger one streams through OpenSSL; a batch is hashed at 8 MiB), 20 MiB in all, so
 // that several batches fill while big files stream between them.
-TEST(Md5PassTest, BatchedAndStreamedFilesGetTheSameDigestsAsAloneHashing) {
-  auto pass = md5_pass(nullptr);
+TEST(DigestPassTest, BatchedAndStreamedFilesGetTheSameDigestsAsAloneHashing) {
+  auto pass = digest_pass(nullptr);
   std::vector<scan::ContentMatch> out;
   std::vector<std::string> contents;
   std::mt19937_64 rng(5);
@@ -114,15 +114,15 @@ TEST(Md5PassTest, BatchedAndStreamedFilesGetTheSameDigestsAsAloneHashing) {
         << "file " << i << ", " << contents[i].size() << " bytes";
 }
 
-TEST(Md5PassTest, DeclinesFilesOutsidePackageTreesAndEmptyFiles) {
-  auto pass = md5_pass(nullptr);
+TEST(DigestPassTest, DeclinesFilesOutsidePackageTreesAndEmptyFiles) {
+  auto pass = digest_pass(nullptr);
   EXPECT_FALSE(pass->begin("opt/app/x", 10, scan::ContentKind::kText));
   EXPECT_FALSE(pass->begin("usr/bin/empty", 0, scan::ContentKind::kEmpty));
 }
 
-TEST(Md5PassTest, InnerScannerSeesEveryFileAndBlockAsIfAlone) {
+TEST(DigestPassTest, InnerScannerSeesEveryFileAndBlockAsIfAlone) {
   std::string log;
-  auto pass = md5_pass(std::make_unique<Recorder>(&log));
+  auto pass = digest_pass(std::make_unique<Recorder>(&log));
   // The inner scanner wants it, the md5 does not (opt/): still scanned.
   ASSERT_TRUE(pass->begin("opt/app/.env", 3, scan::ContentKind::kText));
   pass->feed(bytes("A=1"));
@@ -136,7 +136,7 @@ TEST(Md5PassTest, InnerScannerSeesEveryFileAndBlockAsIfAlone) {
   std::vector<scan::ContentMatch> out2;
   pass->end(out2);
   ASSERT_EQ(out2.size(), 1u);
-  EXPECT_EQ(out2[0].rule, kPassMd5Rule);
+  EXPECT_EQ(out2[0].rule, kPassDigestRule);
   EXPECT_EQ(log, "begin opt/app/.env;feed A=1;begin etc/motd;");
   pass.reset();
   EXPECT_EQ(out2[0].redacted, "49f68a5c8493ec2c0bf489821c21fc3b");  // md5sum of "hi"
@@ -172,10 +172,10 @@ TEST(ShadowBoardTest, UpperLayersHideReplacedDeletedAndOpaqueBelow) {
   EXPECT_FALSE(b.hidden_above(3, "usr/lib/libLLVM.so"));        // a layer above it
 }
 
-TEST(Md5PassTest, SkipsWhatAFinishedUpperLayerHidesOnlyWhenTheLayerIsKnown) {
+TEST(DigestPassTest, SkipsWhatAFinishedUpperLayerHidesOnlyWhenTheLayerIsKnown) {
   auto board = std::make_shared<ShadowBoard>();
   board->publish(layer_with(1, {{"usr/bin/tool", scan::Whiteout::kNone}}));
-  auto pass = md5_pass(nullptr, board);
+  auto pass = digest_pass(nullptr, board);
   // Streamed scans never say the layer: nothing is skipped.
   EXPECT_TRUE(pass->begin("usr/bin/tool", 4, scan::ContentKind::kBinary));
   std::vector<scan::ContentMatch> out;
@@ -189,23 +189,73 @@ TEST(Md5PassTest, SkipsWhatAFinishedUpperLayerHidesOnlyWhenTheLayerIsKnown) {
   pass.reset();  // before `out`: it fills the matches it appended there
 }
 
-TEST(PassDigestsTest, KnowsHashedEntriesAndEmptyFilesOnlyForMd5) {
+TEST(PassDigestsTest, KnowsHashedEntriesAndEmptyFilesForTheirOwnDigestOnly) {
   std::vector<scan::LayerIndex> layers(1);
   scan::LayerIndex& l = layers[0];
   l.entries.resize(3);
   l.entries[0].size = 11;
   l.entries[1].size = 0;
   l.entries[2].size = 5;  // not hashed (e.g. under opt/)
-  l.content_matches.push_back({0, 0, kPassMd5Rule, "5eb63bbbe01eeed093cb22bb8f5acdc3"});
+  l.content_matches.push_back({0, 0, kPassDigestRule, "5eb63bbbe01eeed093cb22bb8f5acdc3"});
   l.content_matches.push_back({2, 3, 1, "AKIA…(20)"});  // a secret match: not a digest
-  l.content_matches.push_back({9, 0, kPassMd5Rule, "bad index"});
+  l.content_matches.push_back({9, 0, kPassDigestRule, "bad index"});
   PassDigests d(layers);
   EXPECT_EQ(d.size(), 1u);
   KnownDigest known = d.known();
   EXPECT_EQ(known(l.entries[0], 32), "5eb63bbbe01eeed093cb22bb8f5acdc3");
   EXPECT_EQ(known(l.entries[1], 32), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(known(l.entries[2], 32), std::nullopt);
-  EXPECT_EQ(known(l.entries[0], 64), std::nullopt);  // sha256 (rpm): not from this pass
+  EXPECT_EQ(known(l.entries[0], 64), std::nullopt);  // asked for sha256, hashed with md5
+  EXPECT_EQ(known(l.entries[1], 64),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // empty
+  EXPECT_EQ(known(l.entries[1], 40), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+TEST(DigestHintTest, DpkgEvidenceWinsRpmAndApkSwitchTheDigest) {
+  DigestHint h;
+  EXPECT_EQ(h.digest(), DigestHint::kMd5);  // nothing seen yet: dpkg's md5
+  h.note("usr/bin/ls");
+  EXPECT_EQ(h.digest(), DigestHint::kMd5);
+  h.note("etc/yum.repos.d/fedora.repo");
+  EXPECT_EQ(h.digest(), DigestHint::kSha256);
+  h.note("etc/apk/world");
+  EXPECT_EQ(h.digest(), DigestHint::kSha1);
+  h.note("var/lib/dpkg/status");
+  EXPECT_EQ(h.digest(), DigestHint::kMd5);
+  h.note("usr/lib/sysimage/rpm/rpmdb.sqlite");  // rpm's tools on a Debian image
+  EXPECT_EQ(h.digest(), DigestHint::kMd5);
+  DigestHint fedora;
+  fedora.note("etc/dnf/dnf.conf");
+  EXPECT_EQ(fedora.digest(), DigestHint::kSha256);
+  DigestHint alpine;
+  alpine.note("lib/apk/db/installed");
+  EXPECT_EQ(alpine.digest(), DigestHint::kSha1);
+}
+
+// An rpm system: once etc/dnf/dnf.conf has gone by, package files get sha256 (what rpm
+// records), small and big ones alike, and digests already taken stay md5.
+TEST(DigestPassTest, FilesAfterRpmEvidenceGetSha256) {
+  auto hint = std::make_shared<DigestHint>();
+  auto pass = digest_pass(nullptr, nullptr, hint);
+  std::vector<scan::ContentMatch> out;
+  std::string big(3 << 20, 'q');
+  const std::pair<std::string, std::string> files[] = {{"etc/crypttab", "x"},
+                                                       {"etc/dnf/dnf.conf", "[main]\n"},
+                                                       {"usr/bin/hello", "hello world"},
+                                                       {"usr/lib64/libbig.so", big}};
+  for (const auto& [path, content] : files) {
+    ASSERT_TRUE(pass->begin(path, content.size(), scan::ContentKind::kText)) << path;
+    for (size_t at = 0; at < content.size(); at += 1 << 20)
+      pass->feed(bytes(std::string_view(content).substr(at, 1 << 20)));
+    pass->end(out);
+  }
+  pass.reset();
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].redacted, "9dd4e461268c8034f5c8564e155c67a6");  // md5 of "x"
+  // sha256 of dnf.conf itself (the evidence counts from its own begin()), "hello world", big
+  EXPECT_EQ(out[1].redacted, sha256_digest(bytes("[main]\n")).substr(7));
+  EXPECT_EQ(out[2].redacted, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+  EXPECT_EQ(out[3].redacted, sha256_digest(bytes(big)).substr(7));
 }
 
 }  // namespace
