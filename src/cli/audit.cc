@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <future>
 #include <map>
 #include <sstream>
 
@@ -159,26 +158,19 @@ std::vector<rules::Finding> audit_findings(const explore::Image& image,
   linux_::RootView root(image.tree(), image.layers());
   // Package verification: the digests of the scan's pass, and a re-read (each layer once) of the
   // package files it did not hash.
-  // It runs on a thread of its own while the other rules run (all read the image only).
   pkg::PassDigests digests(image.layers());
-  std::future<pkg::VerifyReport> verifying = std::async(std::launch::async, [&] {
-    return pkg::verify(
-        image.tree(), image.layers(),
-        [&](uint32_t layer, std::span<const scan::Entry* const> entries,
-            const pkg::EntryContentFn& fn) {
-          explore::read_entries(image.source(), image.layers()[layer], entries, fn);
-        },
-        digests.known());
-  });
-  rules::AuditInput in{root, image.info()};
-  in.config_drift = std::move(config_drift);
-  pkg::VerifyReport packages;
-  std::vector<rules::Finding> findings = rules::run_audit(in, [&] {
-    packages = verifying.get();
-    return &packages;
-  });
+  pkg::VerifyReport packages = pkg::verify(
+      image.tree(), image.layers(),
+      [&](uint32_t layer, std::span<const scan::Entry* const> entries,
+          const pkg::EntryContentFn& fn) {
+        explore::read_entries(image.source(), image.layers()[layer], entries, fn);
+      },
+      digests.known());
   if (notes) notes->insert(notes->end(), packages.notes.begin(), packages.notes.end());
-  return findings;
+  rules::AuditInput in{root, image.info()};
+  in.packages = &packages;
+  in.config_drift = std::move(config_drift);
+  return rules::run_audit(in);
 }
 
 std::string config_baseline(const explore::Image& image) {

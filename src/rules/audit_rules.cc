@@ -778,8 +778,7 @@ bool audit_capture_paths(std::string_view p, uint64_t size) {
   return name == ".env" || starts_with(name, ".env.");
 }
 
-std::vector<Finding> run_audit(const AuditInput& input,
-                               const std::function<const pkg::VerifyReport*()>& packages) {
+std::vector<Finding> run_audit(const AuditInput& input) {
   Ctx c{input, created_by_of_layers(input.info), {}};
   secret_file_readable(c);
   content_secrets(c);
@@ -793,21 +792,13 @@ std::vector<Finding> run_audit(const AuditInput& input,
   log_errors(c);
   tmp_leftovers(c);
   wasted_space(c);
+  package_files(c);
+  unread_databases(c);
   config_drift(c);
+  executables(c);
   settings(c);
-  // The rules that need the package verification, once it is there.
-  AuditInput with = input;
-  with.packages = packages();
-  Ctx p{with, std::move(c.created_by), std::move(c.out)};
-  package_files(p);
-  unread_databases(p);
-  executables(p);
-  sort_findings(p.out);
-  return std::move(p.out);
-}
-
-std::vector<Finding> run_audit(const AuditInput& input) {
-  return run_audit(input, [&] { return input.packages; });
+  sort_findings(c.out);
+  return std::move(c.out);
 }
 
 }  // namespace coroner::rules

@@ -8,7 +8,6 @@
 // executables inventory, unowned executables and the limits/sysctl settings (info).
 #pragma once
 
-#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -31,11 +30,6 @@ struct AuditInput {
 
 // Findings sorted by sort_findings().
 std::vector<Finding> run_audit(const AuditInput& input);
-// The same, with input.packages ignored: `packages` is called (on this thread) once the rules
-// that do not need the verification are done, so that the caller can verify the packages on
-// another thread meanwhile.
-std::vector<Finding> run_audit(const AuditInput& input,
-                               const std::function<const pkg::VerifyReport*()>& packages);
 
 // The files the audit reads whole (ScanOptions::capture, besides linux_::capture_paths): logs
 // under /var/log, .env files and credential files, up to kMaxAuditCapture bytes each.
