@@ -71,7 +71,7 @@ class AsyncDigests {
   }
   void feed(std::span<const std::byte> b) {
     while (!b.empty()) {
-      if (chunk_.capacity() == 0) new_chunk();
+      if (chunk_.capacity() == 0) chunk_.reserve(kChunk);
       size_t n = std::min(b.size(), kChunk - chunk_.size());
       chunk_.insert(chunk_.end(), b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
       b = b.subspan(n);
@@ -103,7 +103,6 @@ class AsyncDigests {
   static constexpr size_t kBatch = 8 << 20;
   static constexpr size_t kInFlight = 12 << 20;
   static_assert(kBatch + 2 * kSolo < kInFlight);
-  static constexpr size_t kSpares = 2;
   static constexpr size_t kWake = 512 << 10;
   static constexpr size_t kWakeJobs = 512;
   struct Job {
@@ -145,31 +144,10 @@ class AsyncDigests {
       ready_.notify_one();
     }
   }
-  // A buffer for the next chunk: a spare one when the hasher has handed one back.
-  void new_chunk() {
-    {
-      std::lock_guard lock(mu_);
-      if (!spare_.empty()) {
-        chunk_ = std::move(spare_.back());
-        spare_.pop_back();
-        return;
-      }
-    }
-    chunk_.reserve(kChunk);
-  }
-  // Hands hashed chunks back: their bytes leave the in-flight count, and up to kSpares
-  // full-size buffers are kept for the reader's next chunks (a fresh 1 MiB allocation costs 256
-  // page faults and their zeroing: 5% of an audit's CPU). The rest are freed by the caller.
-  void release(std::span<std::vector<std::byte>> chunks) {
-    if (chunks.empty()) return;
+  void release(size_t bytes) {
+    if (bytes == 0) return;
     std::lock_guard lock(mu_);
-    for (std::vector<std::byte>& c : chunks) {
-      in_flight_ -= c.capacity();
-      if (c.capacity() == kChunk && spare_.size() < kSpares) {
-        c.clear();
-        spare_.push_back(std::move(c));
-      }
-    }
+    in_flight_ -= bytes;
     room_.notify_one();
   }
   void store(size_t id, std::string hex) {
@@ -180,19 +158,19 @@ class AsyncDigests {
     std::vector<std::vector<std::span<const std::byte>>> pieces(batch.size());
     std::vector<Md5Message> messages;
     messages.reserve(batch.size());
+    size_t held = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
-      for (const auto& c : batch[i].chunks) pieces[i].emplace_back(c);
+      for (const auto& c : batch[i].chunks) {
+        pieces[i].emplace_back(c);
+        held += c.capacity();
+      }
       messages.emplace_back(pieces[i]);
     }
     std::vector<Md5Digest> out(batch.size());
     md5_many(messages, out);
-    std::vector<std::vector<std::byte>> done;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      store(batch[i].id, hex_lower(out[i]));
-      for (auto& c : batch[i].chunks) done.push_back(std::move(c));
-    }
+    for (size_t i = 0; i < batch.size(); ++i) store(batch[i].id, hex_lower(out[i]));
     batch.clear();
-    release(done);
+    release(held);
   }
   void run() {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
@@ -219,7 +197,7 @@ class AsyncDigests {
         case Job::kData:
           if (solo) {
             if (ok) EVP_DigestUpdate(ctx.get(), j.data.data(), j.data.size());
-            release(std::span(&j.data, 1));
+            release(j.data.capacity());
             break;
           }
           file.bytes += j.data.size();
@@ -227,11 +205,13 @@ class AsyncDigests {
           if (file.bytes > kSolo) {
             solo = true;
             ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1;
+            size_t held = 0;
             for (const auto& c : file.chunks) {
               if (ok) EVP_DigestUpdate(ctx.get(), c.data(), c.size());
+              held += c.capacity();
             }
-            release(file.chunks);
             file.chunks.clear();
+            release(held);
           }
           break;
         case Job::kEnd:
@@ -260,7 +240,6 @@ class AsyncDigests {
   std::mutex mu_;
   std::condition_variable ready_, room_;
   std::deque<Job> jobs_;
-  std::vector<std::vector<std::byte>> spare_;  // full-size buffers the hasher handed back
   size_t in_flight_ = 0;
   size_t unsignalled_bytes_ = 0, unsignalled_jobs_ = 0;
   bool closed_ = false;
