@@ -10,9 +10,6 @@ namespace {
 
 constexpr uint32_t kIv[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
 constexpr size_t kBlock = 64;
-// Blocks one kernel call advances every lane at most (the idle lanes read kIdle's zeros).
-constexpr size_t kMaxRun = 16;
-alignas(64) constexpr std::byte kIdle[kMaxRun * kBlock] = {};
 
 uint32_t load_le32(const std::byte* p) {
   uint32_t v;
@@ -141,6 +138,10 @@ Md5Digest finish_scalar(Cursor& cursor, uint32_t* state, size_t stride) {
 }
 
 #if defined(__x86_64__)
+// Blocks one kernel call advances every lane at most (the idle lanes read kIdle's zeros).
+constexpr size_t kMaxRun = 16;
+alignas(64) constexpr std::byte kIdle[kMaxRun * kBlock] = {};
+
 using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
 
 template <size_t kLanes>
@@ -239,7 +240,8 @@ std::string_view md5_kernel_name(Md5Kernel kernel) {
   return "?";
 }
 
-void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out, Md5Kernel kernel) {
+void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out,
+              [[maybe_unused]] Md5Kernel kernel) {
 #if defined(__x86_64__)
   if (messages.size() > 1 && kernel == Md5Kernel::kAvx512)
     return run_lanes<16>(md5_detail::compress_avx512, messages, out);
