@@ -133,9 +133,35 @@ class DirWriter : public ExportWriter {
     if (!fd) fail(item, "create");
     if (content) {
       std::array<std::byte, 128 * 1024> buf;
-      while (size_t n = content->read(buf)) write_all(fd.get(), std::span(buf).first(n), item);
+      while (size_t n = content->read(buf)) {
+        if (item.sparse) {
+          write_sparse(fd.get(), std::span(buf).first(n), item);
+        } else {
+          write_all(fd.get(), std::span(buf).first(n), item);
+        }
+      }
+      // A trailing hole: the size comes from the file's end, not from a write.
+      if (item.sparse && ::ftruncate(fd.get(), static_cast<off_t>(item.size)) != 0) {
+        fail(item, "truncate");
+      }
     }
     set_metadata(fd.get(), item);
+  }
+
+  // Writes `data` 4 KiB at a time, seeking over the pieces that are all zeros (holes).
+  void write_sparse(int fd, std::span<const std::byte> data, const ExportItem& item) {
+    constexpr size_t kPiece = 4096;
+    while (!data.empty()) {
+      std::span<const std::byte> piece = data.first(std::min(kPiece, data.size()));
+      bool zero = piece[0] == std::byte{0} &&
+                  std::memcmp(piece.data(), piece.data() + 1, piece.size() - 1) == 0;
+      if (zero) {
+        if (::lseek(fd, static_cast<off_t>(piece.size()), SEEK_CUR) < 0) fail(item, "seek");
+      } else {
+        write_all(fd, piece, item);
+      }
+      data = data.subspan(piece.size());
+    }
   }
 
   void write_all(int fd, std::span<const std::byte> data, const ExportItem& item) {

@@ -25,6 +25,7 @@ ExportItem make_item(const Image& image, fs::NodeId id) {
   it.gname = inode.gname;
   it.mtime = inode.mtime;
   it.size = inode.type == scan::FileType::kRegular ? inode.size : 0;
+  it.sparse = inode.type == scan::FileType::kRegular && inode.sparse;
   if (inode.type == scan::FileType::kSymlink) it.link = inode.link;
   if (const scan::Facts* f = image.facts(n.inode_layer, inode)) {
     it.xattrs = f->xattrs;

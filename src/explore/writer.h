@@ -30,6 +30,9 @@ struct ExportItem {
   std::string link;   // symlink: target as written; hardlink: path of the first file
   uint32_t dev_major = 0, dev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // A sparse tar entry (scan::Entry::sparse): the directory writer leaves its runs of zeros as
+  // holes, as GNU tar extracts such entries, instead of writing them out.
+  bool sparse = false;
 };
 
 class ExportWriter {

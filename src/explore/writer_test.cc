@@ -122,6 +122,30 @@ TEST(DirWriterTest, ReadOnlyDirectoryIsFilledThenGetsItsModeAndTime) {
   EXPECT_EQ(w->notes()[0], "/dev: not written: creating a device needs root");
 }
 
+// A sparse entry's runs of zeros become holes (a few KiB of tar can declare gigabytes), and
+// the content reads back the same, the trailing hole included. A file that is not sparse is
+// written out whole, zeros and all.
+TEST(DirWriterTest, SparseEntriesKeepTheirHoles) {
+  TempDir out;
+  auto w = make_dir_writer((out.path / "r").string(), false);
+  w->add(item(".", FileType::kDirectory, 0755), nullptr);
+  std::string content(64 << 20, '\0');
+  content[(5 << 20) + 3] = 'x';
+  content.replace(9 << 20, 5, "hello");
+  ExportItem sparse = item("sparse", FileType::kRegular);
+  sparse.sparse = true;
+  add_file(*w, sparse, content);
+  add_file(*w, item("plain", FileType::kRegular), std::string(1 << 20, '\0'));
+  w->finish();
+  struct stat st;
+  ASSERT_EQ(::stat((out.path / "r/sparse").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 64 << 20);
+  EXPECT_LT(st.st_blocks * 512, 1 << 20) << "holes written out";
+  EXPECT_TRUE(slurp(out.path / "r/sparse") == content);
+  ASSERT_EQ(::stat((out.path / "r/plain").c_str(), &st), 0);
+  EXPECT_GE(st.st_blocks * 512, 1 << 20);
+}
+
 TEST(DirWriterTest, RefusesANonEmptyDirectory) {
   TempDir out;
   std::ofstream(out.path / "x") << "x";
