@@ -1083,6 +1083,22 @@ TEST(SparseMapTest, HolesOfATinyTarExpandOnlyUpToTheSparseLimit) {
       << err;
   // The default limit is the same kind of bound: far below the stream's own.
   EXPECT_LE(ScanOptions{}.max_sparse_holes, uint64_t{16} << 30);
+  // A scan that does not read the file lets it through; reading it again later (cat, export)
+  // stops at the default limit.
+  FakeSource src;
+  src.add_blob(blob);
+  std::vector<LayerIndex> layers = scan_image(src, {});
+  const Entry* e = find(layers[0], "usr/big");
+  ASSERT_TRUE(e && e->sparse);
+  uint64_t got = 0;
+  try {
+    read_entry(src, layers[0], *e, [&](std::span<const std::byte> b) { got += b.size(); });
+    ADD_FAILURE() << "no error";
+  } catch (const Error& x) {
+    EXPECT_NE(std::string(x.what()).find("its holes expand past the limit"), std::string::npos)
+        << x.what();
+  }
+  EXPECT_LE(got, ScanOptions{}.max_sparse_holes + (1 << 20));
 }
 
 TEST(SparseMapTest, OldGnuSparseReadsBack) {
