@@ -6,29 +6,37 @@
 
 namespace coroner {
 
-struct Sha256::Impl {
+struct HexDigest::Impl {
   struct Free {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
   };
   std::unique_ptr<EVP_MD_CTX, Free> ctx{EVP_MD_CTX_new()};
 };
 
-Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  CORONER_CHECK(impl_->ctx && EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr) == 1);
+HexDigest::HexDigest(size_t hex_len) : impl_(std::make_unique<Impl>()) {
+  const EVP_MD* md = hex_len == 32    ? EVP_md5()
+                     : hex_len == 40  ? EVP_sha1()
+                     : hex_len == 56  ? EVP_sha224()
+                     : hex_len == 96  ? EVP_sha384()
+                     : hex_len == 128 ? EVP_sha512()
+                                      : EVP_sha256();
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx.get(), md, nullptr) != 1) {
+    throw Error("digest: cannot initialise OpenSSL");
+  }
 }
-Sha256::~Sha256() = default;
-Sha256::Sha256(Sha256&&) noexcept = default;
-Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+HexDigest::~HexDigest() = default;
+HexDigest::HexDigest(HexDigest&&) noexcept = default;
+HexDigest& HexDigest::operator=(HexDigest&&) noexcept = default;
 
-void Sha256::update(std::span<const std::byte> data) {
+void HexDigest::update(std::span<const std::byte> data) {
   CORONER_CHECK(EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()) == 1);
 }
 
-std::string Sha256::finish() {
+std::string HexDigest::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   CORONER_CHECK(EVP_DigestFinal_ex(impl_->ctx.get(), md, &len) == 1);
-  return "sha256:" + hex_lower({md, len});
+  return hex_lower({md, len});
 }
 
 std::string hex_lower(std::span<const unsigned char> bytes) {

@@ -140,15 +140,13 @@ std::unique_ptr<explore::Image> open_image_for_audit(const explore::ImageRequest
   // The secret scanner and the digests of package files (pkg/digest_pass.h: the packages'
   // digests then need no second read) run in the scan's single pass; files a finished upper
   // layer replaces are not hashed.
-  auto shadows = std::make_shared<pkg::ShadowBoard>();
-  r.layer_scanned = [shadows, other_done = request.layer_scanned](const scan::LayerIndex& l) {
-    shadows->publish(l);
+  pkg::PassHooks pass = pkg::digest_pass_hooks([] { return rules::make_secret_scanner(); });
+  r.layer_scanned = [done = std::move(pass.layer_scanned),
+                     other_done = request.layer_scanned](const scan::LayerIndex& l) {
+    done(l);
     if (other_done) other_done(l);
   };
-  auto hint = std::make_shared<pkg::DigestHint>();
-  r.content_scanner = [shadows, hint] {
-    return pkg::digest_pass(rules::make_secret_scanner(), shadows, hint);
-  };
+  r.content_scanner = std::move(pass.content_scanner);
   return explore::open_image(r);
 }
 

@@ -138,10 +138,9 @@ CommandResult run_packages(const Request& request) {
   ir.capture = pkg::capture_package_db;
   // The packages' digests of their files in the scan's single pass (pkg/digest_pass.h).
   if (p.verify) {
-    auto shadows = std::make_shared<pkg::ShadowBoard>();
-    ir.layer_scanned = [shadows](const scan::LayerIndex& l) { shadows->publish(l); };
-    auto hint = std::make_shared<pkg::DigestHint>();
-    ir.content_scanner = [shadows, hint] { return pkg::digest_pass(nullptr, shadows, hint); };
+    pkg::PassHooks pass = pkg::digest_pass_hooks();
+    ir.layer_scanned = std::move(pass.layer_scanned);
+    ir.content_scanner = std::move(pass.content_scanner);
   }
   auto image = explore::open_image(ir);
   // Inventory from the captured databases.

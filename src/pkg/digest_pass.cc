@@ -1,9 +1,6 @@
 #include "pkg/digest_pass.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -15,29 +12,36 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/error.h"
 #include "base/md5_many.h"
 #include "base/text.h"
 
 namespace coroner::pkg {
 namespace {
 
-// The digests of the empty string.
-constexpr std::string_view kEmptyDigests[] = {
-    "d41d8cd98f00b204e9800998ecf8427e",
-    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-};
+constexpr size_t kMd5Hex = 32;
 
-const EVP_MD* evp_of(DigestHint::Digest d) {
+// The length of the hex form that names the digest (base/digest.h HexDigest).
+size_t hex_len_of(DigestHint::Digest d) {
   switch (d) {
-    case DigestHint::kMd5:
-      return EVP_md5();
     case DigestHint::kSha1:
-      return EVP_sha1();
+      return 40;
     case DigestHint::kSha256:
-      return EVP_sha256();
+      return 64;
+    case DigestHint::kMd5:
+      break;
   }
-  return EVP_md5();
+  return kMd5Hex;
+}
+
+// A digest for the hasher thread, which must not throw: none when OpenSSL cannot start one
+// (the file then gets no digest, and verify() reads it again).
+std::optional<HexDigest> start_digest(size_t hex_len) {
+  try {
+    return HexDigest(hex_len);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 // First component of `path` and the rest ("" when there is none).
@@ -65,9 +69,9 @@ class AsyncDigests {
   ~AsyncDigests() { finish(); }
 
   // Starts file `id` (ids count up from 0).
-  void begin(size_t id, DigestHint::Digest digest) {
+  void begin(size_t id, size_t hex_len) {
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-    push({Job::kBegin, id, {}, digest});
+    push({Job::kBegin, id, {}, hex_len});
   }
   void feed(std::span<const std::byte> b) {
     while (!b.empty()) {
@@ -80,7 +84,7 @@ class AsyncDigests {
   }
   void end(size_t id) {
     flush();
-    push({Job::kEnd, id, {}, DigestHint::kMd5});
+    push({Job::kEnd, id, {}});
   }
   // Waits for every queued file; then digest(id) holds each one ("" when OpenSSL failed).
   void finish() {
@@ -109,7 +113,7 @@ class AsyncDigests {
     enum Kind { kBegin, kData, kEnd } kind;
     size_t id;
     std::vector<std::byte> data;
-    DigestHint::Digest digest = DigestHint::kMd5;  // kBegin's
+    size_t hex_len = kMd5Hex;  // kBegin's: the digest (base/digest.h HexDigest)
   };
   struct File {
     size_t id = 0;
@@ -121,10 +125,10 @@ class AsyncDigests {
   // the chunk's buffer kept for the next file.
   void flush() {
     if (chunk_.size() == kChunk) {
-      push({Job::kData, 0, std::move(chunk_), DigestHint::kMd5});
+      push({Job::kData, 0, std::move(chunk_)});
       chunk_ = {};
     } else if (!chunk_.empty()) {
-      push({Job::kData, 0, std::vector<std::byte>(chunk_.begin(), chunk_.end()), DigestHint::kMd5});
+      push({Job::kData, 0, std::vector<std::byte>(chunk_.begin(), chunk_.end())});
       chunk_.clear();
     }
   }
@@ -173,9 +177,10 @@ class AsyncDigests {
     release(held);
   }
   void run() {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
     File file;  // the file being read, until it is batched or goes solo
-    bool solo = false, ok = false;
+    // A file that streams through OpenSSL (stream is empty when OpenSSL failed).
+    bool solo = false;
+    std::optional<HexDigest> stream;
     std::vector<File> batch;  // whole files of at most kSolo bytes
     size_t batch_bytes = 0;
     for (;;) {
@@ -191,12 +196,12 @@ class AsyncDigests {
         case Job::kBegin:
           file = File{j.id, {}, 0};
           // md5 goes into the SIMD batches; sha256 and sha1 stream through OpenSSL.
-          solo = j.digest != DigestHint::kMd5;
-          if (solo) ok = ctx && EVP_DigestInit_ex(ctx.get(), evp_of(j.digest), nullptr) == 1;
+          solo = j.hex_len != kMd5Hex;
+          stream = solo ? start_digest(j.hex_len) : std::nullopt;
           break;
         case Job::kData:
           if (solo) {
-            if (ok) EVP_DigestUpdate(ctx.get(), j.data.data(), j.data.size());
+            if (stream) stream->update(j.data);
             release(j.data.capacity());
             break;
           }
@@ -204,10 +209,10 @@ class AsyncDigests {
           file.chunks.push_back(std::move(j.data));
           if (file.bytes > kSolo) {
             solo = true;
-            ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1;
+            stream = start_digest(kMd5Hex);
             size_t held = 0;
             for (const auto& c : file.chunks) {
-              if (ok) EVP_DigestUpdate(ctx.get(), c.data(), c.size());
+              if (stream) stream->update(c);
               held += c.capacity();
             }
             file.chunks.clear();
@@ -216,11 +221,7 @@ class AsyncDigests {
           break;
         case Job::kEnd:
           if (solo) {
-            std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-            unsigned int n = 0;
-            store(j.id, ok && EVP_DigestFinal_ex(ctx.get(), md.data(), &n) == 1
-                            ? hex_lower({md.data(), n})
-                            : std::string());
+            store(j.id, stream ? stream->finish() : std::string());
           } else {
             batch_bytes += file.bytes;
             batch.push_back(std::move(file));
@@ -268,7 +269,7 @@ class DigestPass : public scan::ContentScanner {
     if (hint_) hint_->note(path);
     hashing_ = size > 0 && may_be_package_file(path) &&
                !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path));
-    if (hashing_) hasher_.begin(files_, hint_ ? hint_->digest() : DigestHint::kMd5);
+    if (hashing_) hasher_.begin(files_, hex_len_of(hint_ ? hint_->digest() : DigestHint::kMd5));
     return inner_on_ || hashing_;
   }
   void feed(std::span<const std::byte> block) override {
@@ -315,6 +316,15 @@ std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentS
                                                   std::shared_ptr<const ShadowBoard> shadows,
                                                   std::shared_ptr<DigestHint> hint) {
   return std::make_unique<DigestPass>(std::move(inner), std::move(shadows), std::move(hint));
+}
+
+PassHooks digest_pass_hooks(std::function<std::unique_ptr<scan::ContentScanner>()> inner) {
+  auto shadows = std::make_shared<ShadowBoard>();
+  auto hint = std::make_shared<DigestHint>();
+  return {[shadows](const scan::LayerIndex& l) { shadows->publish(l); },
+          [shadows, hint, inner = std::move(inner)] {
+            return digest_pass(inner ? inner() : nullptr, shadows, hint);
+          }};
 }
 
 void DigestHint::note(std::string_view path) {
@@ -393,12 +403,7 @@ PassDigests::PassDigests(std::span<const scan::LayerIndex> layers) {
 
 KnownDigest PassDigests::known() const {
   return [this](const scan::Entry& e, size_t hex_len) -> std::optional<std::string> {
-    if (e.type == scan::FileType::kRegular && e.size == 0) {
-      for (std::string_view empty : kEmptyDigests) {
-        if (empty.size() == hex_len) return std::string(empty);
-      }
-      return std::nullopt;
-    }
+    if (e.type == scan::FileType::kRegular && e.size == 0) return HexDigest(hex_len).finish();
     auto it = digests_.find(&e);
     // A file hashed with another digest than the one asked for is read again.
     if (it == digests_.end() || it->second.size() != hex_len) return std::nullopt;

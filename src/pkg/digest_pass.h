@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -75,6 +76,16 @@ inline constexpr uint16_t kPassDigestRule = 0xffff;
 std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentScanner> inner,
                                                   std::shared_ptr<const ShadowBoard> shadows = {},
                                                   std::shared_ptr<DigestHint> hint = {});
+
+// The two scan hooks that run the pass over a whole image (scan::ScanOptions): layer_scanned
+// publishes each finished layer on a ShadowBoard, and content_scanner makes each layer's
+// digest_pass around `inner()` (unset: no inner scanner), all sharing that board and one
+// DigestHint.
+struct PassHooks {
+  std::function<void(const scan::LayerIndex&)> layer_scanned;
+  std::function<std::unique_ptr<scan::ContentScanner>()> content_scanner;
+};
+PassHooks digest_pass_hooks(std::function<std::unique_ptr<scan::ContentScanner>()> inner = {});
 
 // The digests digest_pass() left in the layers' content_matches, as verify()'s KnownDigest
 // (empty regular files need none: their digest is the empty string's).

@@ -1,7 +1,6 @@
 #include "pkg/verify.h"
 
 #include <fnmatch.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -322,29 +321,6 @@ void add_apk(const Db& db, Inventory& inv) {
 }
 
 // ---- verification ----
-
-struct Digester {
-  explicit Digester(size_t hex_len) {
-    // The digest length names the algorithm: md5, sha1, sha224, sha256, sha384, sha512.
-    const EVP_MD* md = hex_len == 32    ? EVP_md5()
-                       : hex_len == 40  ? EVP_sha1()
-                       : hex_len == 56  ? EVP_sha224()
-                       : hex_len == 96  ? EVP_sha384()
-                       : hex_len == 128 ? EVP_sha512()
-                                        : EVP_sha256();
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
-      throw Error("digest: cannot initialise OpenSSL");
-    }
-  }
-  void update(std::span<const std::byte> b) { EVP_DigestUpdate(ctx.get(), b.data(), b.size()); }
-  std::string finish() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx.get(), out.data(), &n);
-    return hex_lower({out.data(), n});
-  }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-};
 
 // One path to check, in the order the package lists it.
 // What rpm recorded for a file besides its digest (rpm -V's other checks).
@@ -873,10 +849,10 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
     std::sort(entries.begin(), entries.end());
     entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
     read(layer, entries, [&](const scan::Entry& e, ByteStream& in) {
-      std::vector<std::pair<size_t, Digester>> ds;
+      std::vector<std::pair<size_t, HexDigest>> ds;
       for (auto it = digests.lower_bound({&e, 0}); it != digests.end() && it->first.first == &e;
            ++it) {
-        ds.emplace_back(it->first.second, Digester(it->first.second));
+        ds.emplace_back(it->first.second, HexDigest(it->first.second));
       }
       std::array<std::byte, 64 * 1024> buf;
       for (size_t n; (n = in.read(buf)) > 0;) {

@@ -194,7 +194,7 @@ class SparseEntryStream : public ByteStream {
         left_(e.size) {
     // Re-reads (cat, export, grep, verify) are bounded like the scan: an entry the scan did not
     // read may declare up to the stream's 1 TiB.
-    tar_.limit_holes(ScanOptions{}.max_sparse_holes);
+    tar_.limit_holes(kMaxSparseHoles);
     RawEntry raw;
     while (tar_.next(raw)) {
       if (raw.data_offset < e.data_offset) continue;

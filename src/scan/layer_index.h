@@ -174,6 +174,10 @@ struct LayerIndex {
   StringArena arena;
 };
 
+// The default of ScanOptions::max_sparse_holes, which also bounds re-reads of sparse entries
+// (open_sparse_entry, read_entry).
+inline constexpr uint64_t kMaxSparseHoles = 4ull << 30;
+
 struct ScanOptions {
   // Keep the whole content of regular files for which this returns true (path is normalised),
   // up to max_capture bytes: /etc/passwd, ld.so.cache, dpkg status... for the later stages.
@@ -195,7 +199,7 @@ struct ScanOptions {
   // reads their content (ELF facts, captures, content scanners such as the md5 pass): a tar of
   // a few KiB can declare a file of terabytes. Docker and Go's archive/tar never write sparse
   // entries, so real images stay far below it.
-  uint64_t max_sparse_holes = 4ull << 30;
+  uint64_t max_sparse_holes = kMaxSparseHoles;
   unsigned threads = 0;  // 0: one per core
   // Progress while the layers stream (cli/ draws it on a terminal): layer position and blob
   // bytes read so far, at most every ~100 ms per layer and once when the layer is done. Called
