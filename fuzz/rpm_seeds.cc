@@ -1,8 +1,9 @@
 // Writes the seed corpus of fuzz_rpm_header into the folder given as argv[1]: rpm header blobs
 // built with pkg/rpm_test_util.h (no binary is committed to the repository); with "--bdb" before
-// the folder, that of fuzz_rpm_bdb: BerkeleyDB hash Packages images holding such headers. Run by
-// ctest before the replay; for a libFuzzer run, generate the folder first
-// (fuzz/corpus/rpm_header/README.md, fuzz/corpus/rpm_bdb/README.md).
+// the folder, that of fuzz_rpm_bdb: BerkeleyDB hash Packages images holding such headers; with
+// "--ndb", that of fuzz_rpm_ndb: ndb Packages.db images. Run by ctest before the replay; for a
+// libFuzzer run, generate the folder first (fuzz/corpus/rpm_header/README.md,
+// fuzz/corpus/rpm_bdb/README.md, fuzz/corpus/rpm_ndb/README.md).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,12 +16,14 @@
 using coroner::pkg::testing::bdb_hash;
 using coroner::pkg::testing::bdb_packages;
 using coroner::pkg::testing::hello_header;
+using coroner::pkg::testing::ndb_packages;
 using coroner::pkg::testing::RpmHeaderBuilder;
 
 int main(int argc, char** argv) {
   bool bdb = argc == 3 && std::string(argv[1]) == "--bdb";
-  if (argc != 2 && !bdb) {
-    std::fprintf(stderr, "usage: rpm_seeds [--bdb] DIR\n");
+  bool ndb = argc == 3 && std::string(argv[1]) == "--ndb";
+  if (argc != 2 && !bdb && !ndb) {
+    std::fprintf(stderr, "usage: rpm_seeds [--bdb | --ndb] DIR\n");
     return 2;
   }
   std::string dir = argv[argc - 1];
@@ -67,6 +70,18 @@ int main(int argc, char** argv) {
              r.emplace_back("k" + std::to_string(i), std::string(40, 'v'));
            return bdb_hash(r, 512, 4);
          }()},
+    };
+  }
+  if (ndb) {
+    std::vector<std::string> headers;
+    for (const auto& [name, bytes] : seeds) headers.push_back(bytes);
+    seeds = {
+        // The headers in slot order, then with their blobs in reverse order.
+        {"packages", ndb_packages(headers)},
+        {"packages_reversed", ndb_packages(headers, 1, true)},
+        // Spare slot pages.
+        {"packages_3_pages", ndb_packages(headers, 3)},
+        {"empty", ndb_packages({})},
     };
   }
   for (const auto& [name, bytes] : seeds) {

@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libarchive-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev libisal-dev
-  libcurl4-openssl-dev libhyperscan-dev libsqlite3-dev
+  libcurl4-openssl-dev libhyperscan-dev libsqlite3-dev zlib1g-dev
 )
 # Demo: builds a small image without any daemon (busybox-static + umoci) and converts it with skopeo.
 demo_pkgs=(busybox-static umoci skopeo)

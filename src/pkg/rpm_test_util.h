@@ -1,6 +1,7 @@
 // Test helper: builds rpm header blobs (headerExport layout: il, dl, index, data; big-endian) and
 // an rpmdb.sqlite file image holding them, the way rpm 4.18 lays them out; and a BerkeleyDB hash
-// file image (the Packages of CentOS/RHEL 7 and 8), laid out by hand (bdb_packages below).
+// file image (the Packages of CentOS/RHEL 7 and 8), laid out by hand (bdb_packages below); and
+// an ndb Packages.db (SUSE), laid out by hand as rpm's rpmpkg.c writes it (ndb_packages below).
 #pragma once
 
 #include <sqlite3.h>
@@ -232,6 +233,53 @@ inline std::string bdb_packages(const std::vector<std::string>& headers, uint32_
     records.emplace_back(u32(static_cast<uint32_t>(i) + 1), headers[i]);
   }
   return bdb_hash(records, page_size, 2, little_endian);
+}
+
+// Adler-32 as RFC 1950 defines it (written here, apart from the zlib the reader uses).
+inline uint32_t rfc1950_adler32(const std::string& bytes) {
+  uint32_t a = 1, b = 0;
+  for (unsigned char c : bytes) {
+    a = (a + c) % 65521;
+    b = (b + a) % 65521;
+  }
+  return b << 16 | a;
+}
+
+// An ndb Packages.db (rpm's lib/backend/ndb/rpmpkg.c layout, little-endian) holding `headers`
+// as packages 1..n:
+//   bytes 0..31: "RpmP", version 0, generation, slot pages, next package index;
+//   the slot pages (4096 bytes each, at least `slot_pages`, more if the slots need them): 16-byte
+//     slots "Slot", package index, blob offset, blob length (both in 16-byte blocks); package i
+//     takes slot 2 + 2i, so a free slot (offset 0) follows each used one;
+//   the blobs after them, in package order (`reverse`: last package first, so that the order of
+//     the blobs differs from the packages' and slots'): "BlbS", index, timestamp, length; the
+//     header; zero padding to a block; the adler32 of all of that, the length, "BlbE".
+inline std::string ndb_packages(const std::vector<std::string>& headers, uint32_t slot_pages = 1,
+                                bool reverse = false) {
+  auto le = [](uint32_t v) {
+    std::string s(4, '\0');
+    for (size_t i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    return s;
+  };
+  uint32_t n = static_cast<uint32_t>(headers.size());
+  uint32_t pages = std::max(slot_pages, (2 + 2 * n + 255) / 256);
+  std::string db(size_t{pages} * 4096, '\0');
+  for (size_t off = 32; off < db.size(); off += 16) db.replace(off, 4, "Slot");
+  db.replace(0, 20, "RpmP" + le(0) + le(n + 7) + le(pages) + le(n + 1));
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < n; ++i) order.push_back(reverse ? n - 1 - i : i);
+  for (uint32_t i : order) {
+    const std::string& h = headers[i];
+    uint32_t blkoff = static_cast<uint32_t>(db.size() / 16);
+    uint32_t len = static_cast<uint32_t>(h.size());
+    std::string blob = "BlbS" + le(i + 1) + le(1700000000 + i) + le(len) + h;
+    while ((blob.size() + 12) % 16) blob += '\0';
+    blob += le(rfc1950_adler32(blob)) + le(len) + "BlbE";
+    uint32_t blkcnt = static_cast<uint32_t>(blob.size() / 16);
+    db.replace(size_t{2 + 2 * i} * 16 + 4, 12, le(i + 1) + le(blkoff) + le(blkcnt));
+    db += blob;
+  }
+  return db;
 }
 
 }  // namespace coroner::pkg::testing
