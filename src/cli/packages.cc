@@ -41,9 +41,11 @@ PackagesRequest parse_packages_args(const std::vector<std::string>& args) {
   } catch (const CLI::CallForHelp&) {
     p.help = app.help() +
              "\n--verify text output is `dpkg --verify` format (\"??5?????? c /etc/x\", "
-             "\"missing     /usr/bin/x\"), rpm files in `rpm -V` format (\"S.5....T.  c /etc/x\"; "
-             "U, G, D "
-             "and P are not checked); the layer of each finding is in --json.\n"
+             "\"missing     /usr/bin/x\"), rpm files in `rpm -V` format (\"S.5....T.  c /etc/x\"); "
+             "the layer of each finding is in --json.\n"
+             "Package databases read: dpkg (var/lib/dpkg/status, status.d/), apk "
+             "(lib/apk/db/installed), rpm (rpmdb.sqlite; BerkeleyDB Packages; SUSE's ndb "
+             "Packages.db).\n"
              "Exit codes: 0 ok, 1 --verify found changes, 2 bad input or usage, 3 internal "
              "error.\n";
     return p;

@@ -4,7 +4,7 @@
 // big-endian) is parsed by hand, bounds-checked: NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM,
 // SIZE, LICENSE and the file list with digests, modes, sizes, mtimes, link targets, flags,
 // states, owners, devices and capabilities. The BerkeleyDB "Packages" of older releases is read
-// by rpm_bdb.h; SUSE's ndb "Packages.db" is not read.
+// by rpm_bdb.h, SUSE's ndb "Packages.db" by rpm_ndb.h.
 #pragma once
 
 #include <cstddef>

@@ -268,19 +268,43 @@ TEST_F(RpmVerifyTest, BadBerkeleyDbIsANote) {
       << inv.notes[0];
 }
 
-TEST_F(RpmVerifyTest, NdbIsNamedNotRead) {
+TEST_F(RpmVerifyTest, SuseNdbPackagesDbIsRead) {
+  coroner::testing::TreeBuilder suse;
+  suse.dir("etc").dir("usr").dir("usr/bin").dir("usr/lib").dir("usr/lib/sysimage");
+  suse.dir("usr/lib/sysimage/rpm");
+  suse.file("usr/lib/sysimage/rpm/Packages.db")
+      .content(testing::ndb_packages({hello_header(std::string(kHelloSha256))}));
+  suse.file("etc/hello.conf").content("hellp");
+  suse.file("usr/bin/hello", 0, 0755).content("hello");
+  suse.symlink("usr/bin/hello-link", "hello");
+  fs::Tree t = suse.build();
+  Inventory inv = inventory(t, suse.layers());
+  ASSERT_EQ(inv.packages.size(), 1u);
+  EXPECT_EQ(inv.packages[0].name, "hello");
+  EXPECT_EQ(inv.packages[0].version, "2:1.2-3.fc39");
+  EXPECT_EQ(inv.packages[0].layer, 0u);
+  EXPECT_TRUE(inv.notes.empty());
+  VerifyReport r = verify(t, suse.layers(), fake_reader(suse));
+  EXPECT_TRUE(r.unread_databases.empty());
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].line(), "..5......  c /etc/hello.conf");
+}
+
+TEST_F(RpmVerifyTest, DamagedNdbIsNamedAsUnread) {
   coroner::testing::TreeBuilder old;
   old.dir("usr").dir("usr/lib").dir("usr/lib/sysimage").dir("usr/lib/sysimage/rpm");
-  old.file("usr/lib/sysimage/rpm/Packages.db", 4096);
+  // A Packages.db cut after its header: one slot page declared, 100 bytes present.
+  old.file("usr/lib/sysimage/rpm/Packages.db")
+      .content(testing::ndb_packages({hello_header("00")}).substr(0, 100));
   fs::Tree t = old.build();
   Inventory inv = inventory(t, old.layers());
   EXPECT_TRUE(inv.packages.empty());
   ASSERT_EQ(inv.notes.size(), 1u);
   EXPECT_EQ(inv.notes[0],
-            "rpm database in ndb format (/usr/lib/sysimage/rpm/Packages.db): not read (only the "
-            "sqlite and BerkeleyDB rpmdb are)");
+            "/usr/lib/sysimage/rpm/Packages.db: rpmdb Packages.db (ndb): the header declares 1 "
+            "slot pages of 4096 bytes, the file has 100 bytes (truncated?)");
   VerifyReport r = verify(t, old.layers(), fake_reader(old));
-  EXPECT_EQ(r.unread_databases.size(), 1u);
+  EXPECT_EQ(r.unread_databases, inv.notes);
 }
 
 // A package with an owner other than root, a device and file capabilities.

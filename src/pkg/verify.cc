@@ -20,6 +20,7 @@
 #include "pkg/dpkg.h"
 #include "pkg/rpm.h"
 #include "pkg/rpm_bdb.h"
+#include "pkg/rpm_ndb.h"
 
 namespace coroner::pkg {
 namespace {
@@ -148,14 +149,21 @@ std::optional<uint32_t> apk_layer(const Db& db, fs::NodeId node, const ApkPackag
   return found;
 }
 
-// The rpm database: the sqlite rpmdb, else the BerkeleyDB Packages of CentOS/RHEL 7 and 8; SUSE's
-// ndb Packages.db is named, not read.
-enum class RpmFormat : uint8_t { kSqlite, kBerkeley };
+// The rpm database: the sqlite rpmdb, else the BerkeleyDB Packages of CentOS/RHEL 7 and 8, else
+// SUSE's ndb Packages.db.
+enum class RpmFormat : uint8_t { kSqlite, kBerkeley, kNdb };
 
 std::vector<RpmPackage> read_rpm_packages(RpmFormat format, std::string_view bytes,
                                           std::vector<std::string>& notes) {
-  return format == RpmFormat::kSqlite ? read_rpmdb_sqlite(as_bytes(bytes), notes)
-                                      : read_rpmdb_bdb(as_bytes(bytes), notes);
+  switch (format) {
+    case RpmFormat::kSqlite:
+      return read_rpmdb_sqlite(as_bytes(bytes), notes);
+    case RpmFormat::kBerkeley:
+      return read_rpmdb_bdb(as_bytes(bytes), notes);
+    case RpmFormat::kNdb:
+      return read_rpmdb_ndb(as_bytes(bytes), notes);
+  }
+  return {};
 }
 
 struct RpmDb {
@@ -188,7 +196,7 @@ std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
     try {
       out.packages = read_rpm_packages(format, c->text, notes);
     } catch (const Error& e) {
-      notes.push_back(path + ": " + e.what());
+      unread_note(path + ": " + e.what());
       return std::nullopt;
     }
     return out;
@@ -210,13 +218,8 @@ std::optional<RpmDb> read_rpm(const Db& db, std::vector<std::string>& notes,
     if (present(path)) return read(path, RpmFormat::kBerkeley);
   }
   for (std::string_view dir : kRpmDirs) {
-    // SUSE's ndb: not read. Debian's rpm (the reference the tests compare with) has no ndb
-    // backend, so no real Packages.db can be made here to test a reader against.
     std::string path = std::string(dir) + "/Packages.db";
-    if (!present(path)) continue;
-    unread_note("rpm database in ndb format (" + path +
-                "): not read (only the sqlite and BerkeleyDB rpmdb are)");
-    return std::nullopt;
+    if (present(path)) return read(path, RpmFormat::kNdb);
   }
   return std::nullopt;
 }
@@ -676,6 +679,7 @@ bool capture_package_db(std::string_view p, uint64_t size) {
   if (p == kApkDb || p == "etc/os-release" || p == "usr/lib/os-release") return true;
   if (p == "var/lib/rpm/rpmdb.sqlite" || p == "usr/lib/sysimage/rpm/rpmdb.sqlite") return true;
   if (p == "var/lib/rpm/Packages" || p == "usr/lib/sysimage/rpm/Packages") return true;
+  if (p == "var/lib/rpm/Packages.db" || p == "usr/lib/sysimage/rpm/Packages.db") return true;
   // rpm -V resolves owners and groups by name through the image's own files.
   if (size <= (1u << 20) && (p == "etc/passwd" || p == "etc/group")) return true;
   if (size <= (1u << 20) && (p == "etc/dpkg/dpkg.cfg" || starts_with(p, "etc/dpkg/dpkg.cfg.d/"))) {

@@ -122,8 +122,8 @@ struct VerifyReport {
   uint64_t bytes_hashed = 0;
   uint64_t files_known = 0;  // digests the KnownDigest gave (not read again)
   std::vector<std::string> notes;
-  // Package databases present but not read ("rpm database in ndb format
-  // (/usr/lib/sysimage/rpm/Packages.db): not read"); also in notes.
+  // Package databases present but not read, each "PATH: why" ("/var/lib/rpm/Packages.db:
+  // rpmdb Packages.db (ndb): version 7, only version 0 is known"); also in notes.
   std::vector<std::string> unread_databases;
   // Every path the packages list, sorted, once each: what owned_paths() gives, so that the
   // audit need not read the package databases a second time.

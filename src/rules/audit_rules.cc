@@ -663,9 +663,8 @@ void package_files(Ctx& c) {
 void unread_databases(Ctx& c) {
   if (!c.in.packages) return;
   for (const std::string& u : c.in.packages->unread_databases) {
-    std::string path = u.substr(u.find('(') + 1);
-    path = path.substr(0, path.find(')'));
-    if (!starts_with(path, "/")) path = u.substr(0, u.find(':'));
+    // "PATH: what kept it from being read".
+    std::string path = u.substr(0, u.find(':'));
     std::optional<uint32_t> layer;
     if (auto id = c.tree().lookup(path)) layer = c.tree().node(*id).layer;
     add(c, "package-db-unread", path, layer,

@@ -432,7 +432,7 @@ TEST_F(AuditTest, UnreadRpmDatabaseIsNamed) {
   b.dir("var").dir("var/lib").dir("var/lib/rpm").file("var/lib/rpm/Packages.db", 4096);
   packages.emplace();
   packages->unread_databases.push_back(
-      "rpm database in ndb format (/var/lib/rpm/Packages.db): not read");
+      "/var/lib/rpm/Packages.db: rpmdb Packages.db (ndb): version 7, only version 0 is known");
   auto f = of(audit(), "package-db-unread");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].path, "/var/lib/rpm/Packages.db");

@@ -181,8 +181,8 @@ constexpr RuleInfo kRules[] = {
      "a key config file differs from the `coroner audit --against` baseline",
      "review the change; write a new baseline with --baseline", true},
     {"package-db-unread", Severity::kInfo, Family::kAudit,
-     "a package database coroner does not read (SUSE's rpm ndb): no inventory or verification "
-     "for it",
+     "a package database coroner could not read (damaged, or over the 64 MiB it captures): no "
+     "inventory or verification for it",
      "", true},
     {"executable-inventory", Severity::kInfo, Family::kAudit,
      "the executables of the image by kind (ELF dynamic/static/static-pie, scripts by "

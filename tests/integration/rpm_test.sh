@@ -11,18 +11,20 @@
 # /var/lib/rpm a symlink to it) lists the same packages; the same headers written by Berkeley
 # DB's own db5.3_load into a hash `Packages` (512-byte pages: overflow pages and several bucket
 # pages) are read by Debian's rpm (bdb_ro backend) and by coroner alike (packages, --verify on
-# rootfs: and tar:, and an audit without package-db-unread);
+# rootfs: and tar:, and an audit without package-db-unread); the same headers written by rpm's
+# own ndb code (rpmpkg.c from Debian's rpm source, which Debian builds without ndb) into SUSE's
+# Packages.db are listed and verified alike, and one cut short is named by the audit;
 # a `Packages` that is no Berkeley DB is a note.
-# Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm, rpmbuild, setcap, db5.3_load; exit 77
-# without them)
+# Usage: rpm_test.sh CORONER_BINARY   (root; needs rpm, rpmbuild, setcap, db5.3_load, gcc, curl;
+# exit 77 without them; fetches rpm's source tarball once from $CORONER_MIRROR into the cache)
 set -euo pipefail
 CORONER=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib/common.sh"
 [ "$(id -u)" = 0 ] || die "needs root (file owners)"
-for tool in rpm rpmbuild setcap db5.3_load; do
+for tool in rpm rpmbuild setcap db5.3_load gcc curl; do
   if ! command -v $tool >/dev/null; then
-    echo "$tool missing (apt-get install rpm libcap2-bin db5.3-util): skipped" >&2
+    echo "$tool missing (apt-get install rpm libcap2-bin db5.3-util gcc curl): skipped" >&2
     exit 77
   fi
 done
@@ -272,6 +274,87 @@ if cmp -s <(LC_ALL=C sort "$TMP/rpm-V.txt") <(LC_ALL=C sort "$TMP/bdb-rpm-V.txt"
 else
   diff <(LC_ALL=C sort "$TMP/rpm-V.txt") <(LC_ALL=C sort "$TMP/bdb-rpm-V.txt") >&2 || true; FAIL=1
 fi
+
+# SUSE's ndb Packages.db: the same headers written by rpm's own ndb code. Debian builds rpm
+# without its ndb backend, so lib/backend/ndb/rpmpkg.c is taken from the source of the very rpm
+# installed here (Debian's orig tarball, checked against its sha256 from the archive's Sources
+# index, cached like the base tars) and compiled with ndb/ndb_put.c and a shim for rpm's logging
+# and allocation. ndb_put puts 300 decoys (two slot pages, moved blobs), deletes half of them,
+# puts the real headers (into the holes that fit), then deletes the other decoys: free slots,
+# holes, and blobs out of package order. coroner must list and verify what rpm -qa and rpm -V
+# give for the sqlite root, and its audit must not call the database unread.
+RPM_ORIG=rpm_4.18.0+dfsg.orig.tar.xz
+RPM_ORIG_SHA256=d0d9c58c036bc6308de6e195e898c10bf53eaef6f962c48b403e7cd262f4eb4d
+fetch_rpm_orig() {
+  local out=$CORONER_CACHE/src/$RPM_ORIG try
+  mkdir -p "$CORONER_CACHE/src"
+  if ! echo "$RPM_ORIG_SHA256  $out" | sha256sum -c --quiet 2>/dev/null; then
+    for try in 1 2; do
+      log "fetching $RPM_ORIG (try $try) from ${CORONER_MIRROR:-http://deb.debian.org/debian}"
+      curl -fsS --retry 2 -o "$out.tmp.$$" \
+        "${CORONER_MIRROR:-http://deb.debian.org/debian}/pool/main/r/rpm/$RPM_ORIG" || continue
+      if echo "$RPM_ORIG_SHA256  $out.tmp.$$" | sha256sum -c --quiet; then
+        mv "$out.tmp.$$" "$out"
+        break
+      fi
+    done
+    rm -f "$out.tmp.$$"
+  fi
+  echo "$RPM_ORIG_SHA256  $out" | sha256sum -c --quiet || die "cannot fetch $RPM_ORIG"
+  tar -xJf "$out" -C "$TMP" rpm-4.18.0/lib/backend/ndb
+}
+with_lock "$CORONER_CACHE/.rpm-src.lock" fetch_rpm_orig
+NDBSRC=$TMP/rpm-4.18.0/lib/backend/ndb
+gcc -std=gnu11 -O1 -I "$HERE/ndb/shim" -I "$NDBSRC" -o "$TMP/ndb_put" "$HERE/ndb/ndb_put.c" \
+  "$NDBSRC/rpmpkg.c"
+NDB=$TMP/ndb
+cp -a "$ROOT" "$NDB"
+rm -rf "$NDB/var/lib/rpm"
+mkdir -p "$NDB/usr/lib/sysimage/rpm" "$TMP/blobs"
+ln -s ../../usr/lib/sysimage/rpm "$NDB/var/lib/rpm"
+python3 - "$ROOT/var/lib/rpm/rpmdb.sqlite" "$TMP/blobs" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+for hnum, blob in db.execute("SELECT hnum, blob FROM Packages ORDER BY hnum"):
+    open(f"{sys.argv[2]}/{hnum:05d}", "wb").write(blob)
+PY
+"$TMP/ndb_put" "$NDB/usr/lib/sysimage/rpm/Packages.db" 300 "$TMP/blobs"/* >"$TMP/ndb-list.txt"
+log "ndb: rpmpkg.c wrote $(($(wc -l <"$TMP/ndb-list.txt") - 1)) packages, $(head -1 "$TMP/ndb-list.txt"), $(stat -c %s "$NDB/usr/lib/sysimage/rpm/Packages.db") bytes"
+if [ "$(head -1 "$TMP/ndb-list.txt")" = "slot pages: 1" ]; then
+  log "ndb: the decoys did not grow the slot pages"; FAIL=1
+fi
+if tail -n +2 "$TMP/ndb-list.txt" | sort -n -C; then
+  log "ndb: the blobs are in package order: the holes were not used"; FAIL=1
+fi
+inventory "rootfs:$NDB" "$TMP/inv-ndb.txt"
+if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-ndb.txt"; then
+  log "ndb: coroner packages lists the same $(wc -l <"$TMP/inv-ndb.txt") packages as rpm -qa"
+else
+  log "ndb: coroner packages DIFFERS (< rpm -qa, > coroner):"
+  diff "$TMP/rpm-qa.txt" "$TMP/inv-ndb.txt" >&2 || true; FAIL=1
+fi
+"$CORONER" packages "rootfs:$NDB" --verify >"$TMP/ndb-verify.txt" 2>"$TMP/ndb-verify.err" || true
+cat "$TMP/ndb-verify.err" >&2
+compare "ndb rootfs" "$TMP/ndb-verify.txt"
+tar --xattrs --xattrs-include='*' -C "$NDB" -cf "$TMP/ndb.tar" .
+"$CORONER" packages "tar:$TMP/ndb.tar" --verify >"$TMP/ndb-tar.txt" 2>/dev/null || true
+compare "ndb tar" "$TMP/ndb-tar.txt"
+"$CORONER" audit "tar:$TMP/ndb.tar" --format json --fail-on never >"$TMP/ndb-audit.json"
+# The same Packages.db cut short: a note, and the audit names it unread.
+truncate -s 100 "$NDB/usr/lib/sysimage/rpm/Packages.db"
+"$CORONER" audit "rootfs:$NDB" --format json --fail-on never >"$TMP/ndb-cut-audit.json" 2>/dev/null
+python3 - "$TMP/ndb-audit.json" "$TMP/ndb-cut-audit.json" <<'PY' || FAIL=1
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+unread = [x for x in f if x["rule"] == "package-db-unread"]
+mods = [x for x in f if x["rule"] == "package-file-modified" and "(rpm)" in x["message"]]
+print(f"ndb audit: {len(unread)} package-db-unread, {len(mods)} rpm package-file-modified")
+cut = [x for x in json.load(open(sys.argv[2]))["findings"] if x["rule"] == "package-db-unread"]
+print(f"ndb audit of a Packages.db cut to 100 bytes: {[(x['path'], x['message']) for x in cut]}")
+ok = (not unread and mods and len(cut) == 1 and cut[0]["path"] == "/usr/lib/sysimage/rpm/Packages.db"
+      and "slot pages of 4096 bytes, the file has 100 bytes" in cut[0]["message"])
+sys.exit(0 if ok else 1)
+PY
 
 # A Packages that is no Berkeley DB hash database is a note, not a crash.
 OLD=$TMP/old
