@@ -104,6 +104,17 @@ bool IndexBuilder::wants_whole(Entry& e, std::span<const std::byte> head) {
          size_str(options_.max_capture));
     capture_ = false;
   }
+  if (capture_) {
+    // Counted by the declared size, before the content is read: an upper bound.
+    uint64_t before = captured_total_->fetch_add(e.size);
+    if (before + e.size > options_.max_captured_total) {
+      captured_total_->fetch_sub(e.size);
+      note(escape(e.path) + ": not captured: the scan keeps at most " +
+           size_str(options_.max_captured_total) +
+           " of captured files over all layers, and that is used up");
+      capture_ = false;
+    }
+  }
   parse_elf_ = e.kind == ContentKind::kElf;
   if (parse_elf_ && e.size > options_.max_elf) {
     note(escape(e.path) + ": ELF not parsed: " + size_str(e.size) + " is over the limit of " +

@@ -41,7 +41,11 @@ struct RawEntry {
 
 class IndexBuilder {
  public:
-  IndexBuilder(LayerIndex& out, const ScanOptions& options) : out_(out), options_(options) {
+  IndexBuilder(LayerIndex& out, const ScanOptions& options)
+      : out_(out),
+        options_(options),
+        captured_total_(options.captured_total ? options.captured_total
+                                               : std::make_shared<std::atomic<uint64_t>>(0)) {
     if (options_.content_scanner) scanner_ = options_.content_scanner();
   }
 
@@ -112,6 +116,7 @@ class IndexBuilder {
   std::unordered_set<std::string> noted_;
   bool capture_ = false, parse_elf_ = false;  // decisions of wants_whole() for this entry
   std::unique_ptr<ContentScanner> scanner_;   // ScanOptions::content_scanner, or null
+  std::shared_ptr<std::atomic<uint64_t>> captured_total_;  // against max_captured_total
 };
 
 template <typename NextBlock, typename ReadRest>

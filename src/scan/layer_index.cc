@@ -121,12 +121,15 @@ std::vector<LayerIndex> scan_image(const image::ImageSource& source, const ScanO
   std::vector<std::exception_ptr> errors(layers.size());
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
+  auto captured_total =
+      options.captured_total ? options.captured_total : std::make_shared<std::atomic<uint64_t>>(0);
   auto work = [&] {
     for (size_t k; !failed && (k = next++) < layers.size();) {
       // Order: 0, n-1, n-2, ..., 1.
       size_t i = k == 0 ? 0 : layers.size() - k;
       try {
         ScanOptions o = options;
+        o.captured_total = captured_total;
         if (options.content_scanner) {
           o.content_scanner = [&options, i] {
             std::unique_ptr<ContentScanner> s = options.content_scanner();

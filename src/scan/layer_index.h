@@ -7,6 +7,7 @@
 // IndexBuilder (sniff.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -181,8 +182,18 @@ inline constexpr uint64_t kMaxSparseHoles = 4ull << 30;
 struct ScanOptions {
   // Keep the whole content of regular files for which this returns true (path is normalised),
   // up to max_capture bytes: /etc/passwd, ld.so.cache, dpkg status... for the later stages.
+  // Each predicate sets its own, smaller limits; max_capture is the largest any may ask for (an
+  // rpm database of a RHEL 8 or CentOS 7 image takes 20-60 MB).
   std::function<bool(std::string_view path, uint64_t size)> capture;
-  uint64_t max_capture = 16 << 20;
+  uint64_t max_capture = 64 << 20;
+  // Bound on the bytes captured over all the layers of one scan_image (per layer for a lone
+  // scan_layer): each layer keeps its own copy of a file it rewrites (the rpm database of every
+  // layer that installs a package), so a hostile image could otherwise make each of hundreds of
+  // layers capture max_capture bytes. A capture that would pass it is refused with a note.
+  uint64_t max_captured_total = 1ull << 30;
+  // The bytes captured so far against max_captured_total, shared by the layers of a scan
+  // (scan_image sets it; null: a counter per layer).
+  std::shared_ptr<std::atomic<uint64_t>> captured_total;
   // Also keep scripts ("#!" files) and executable text files up to this many bytes (0: none):
   // the exec simulation reads entrypoint scripts (`exec "$@"`) and files without "#!", which a
   // path-based `capture` cannot pick out before the content is sniffed.

@@ -628,6 +628,38 @@ TEST(ReadEntryTest, RoundTripInEachCompression) {
   }
 }
 
+TEST(ScanImageTest, CapturesShareOneBudgetOverAllLayers) {
+  // Each of 6 layers rewrites a 40 KB "database"; the scan keeps at most 100 KB of captures:
+  // two copies fit, the others are refused with a note, whichever layers come first.
+  FakeSource src;
+  for (int i = 0; i < 6; ++i) {
+    src.add_blob(LayerBuilder().file("var/lib/rpm/Packages", std::string(40000, 'a' + i)).tar());
+  }
+  ScanOptions o;
+  o.threads = 3;
+  o.capture = [](std::string_view path, uint64_t) { return path == "var/lib/rpm/Packages"; };
+  o.max_captured_total = 100000;
+  std::vector<LayerIndex> layers = scan_image(src, o);
+  int captured = 0, refused = 0;
+  for (const LayerIndex& l : layers) {
+    if (l.captured.count("var/lib/rpm/Packages")) {
+      ++captured;
+      EXPECT_EQ(l.captured.at("var/lib/rpm/Packages"), std::string(40000, 'a' + l.index));
+    }
+    if (has_note(l, "var/lib/rpm/Packages: not captured: the scan keeps at most")) ++refused;
+  }
+  EXPECT_EQ(captured, 2);
+  EXPECT_EQ(refused, 4);
+  // A lone scan_layer has a budget of its own.
+  ScanOptions one = o;
+  LayerIndex l = scan(LayerBuilder()
+                          .file("var/lib/rpm/Packages", std::string(60000, 'x'))
+                          .file("var/lib/rpm/Packages", std::string(60000, 'y'))
+                          .tar(),
+                      one);
+  EXPECT_TRUE(has_note(l, "var/lib/rpm/Packages: not captured: the scan keeps at most"));
+}
+
 TEST(ScanImageTest, ScansLayersInParallelAndReturnsThemBottomFirst) {
   FakeSource src;
   for (int i = 0; i < 7; ++i) {
