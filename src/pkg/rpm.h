@@ -22,9 +22,11 @@ inline constexpr uint32_t kRpmFileConfig = 1u << 0;
 inline constexpr uint32_t kRpmFileDoc = 1u << 1;
 inline constexpr uint32_t kRpmFileMissingOk = 1u << 3;
 inline constexpr uint32_t kRpmFileNoReplace = 1u << 4;
+inline constexpr uint32_t kRpmFileSpecfile = 1u << 5;
 inline constexpr uint32_t kRpmFileGhost = 1u << 6;
 inline constexpr uint32_t kRpmFileLicense = 1u << 7;
 inline constexpr uint32_t kRpmFileReadme = 1u << 8;
+inline constexpr uint32_t kRpmFileArtifact = 1u << 12;  // /usr/lib/.build-id links
 
 // RPMFILE_STATE_* (FILESTATES).
 enum class RpmFileState : int8_t {

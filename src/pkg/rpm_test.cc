@@ -156,6 +156,32 @@ TEST(RpmDbSqliteTest, NotSqliteOrNoPackagesTableThrows) {
   EXPECT_THROW(read_rpmdb_sqlite(as_bytes(cut), notes), Error);
 }
 
+TEST(RpmLineTest, MarkerIsTheFirstLetterOfRpmFFlagsString) {
+  // rpm's order: d c s m n g l r a (lib/verify.c rpmFFlagsString), checked against rpm -V -a on
+  // real CentOS databases by integration_rpm_real_db.
+  VerifyFinding f;
+  f.manager = Manager::kRpm;
+  f.path = "/x";
+  f.missing = Missing::kNoEnt;
+  auto line = [&](uint32_t flags) {
+    f.rpm_flags = flags;
+    return f.rpm_line();
+  };
+  EXPECT_EQ(line(0), "missing     /x");
+  EXPECT_EQ(line(kRpmFileDoc | kRpmFileConfig), "missing   d /x");
+  EXPECT_EQ(line(kRpmFileConfig | kRpmFileNoReplace), "missing   c /x");
+  EXPECT_EQ(line(kRpmFileNoReplace), "missing   n /x");
+  EXPECT_EQ(line(kRpmFileSpecfile | kRpmFileGhost), "missing   s /x");
+  EXPECT_EQ(line(kRpmFileMissingOk | kRpmFileReadme), "missing   m /x");
+  EXPECT_EQ(line(kRpmFileGhost | kRpmFileLicense), "missing   g /x");
+  EXPECT_EQ(line(kRpmFileLicense | kRpmFileReadme), "missing   l /x");
+  EXPECT_EQ(line(kRpmFileReadme), "missing   r /x");
+  EXPECT_EQ(line(kRpmFileArtifact), "missing   a /x");
+  f.missing = Missing::kPresent;
+  f.digest = Check::kFail;
+  EXPECT_EQ(line(kRpmFileArtifact), "..5......  a /x");
+}
+
 // --- inventory and rpm -V over a Tree ---------------------------------------------------------
 
 LayerReader fake_reader(const coroner::testing::TreeBuilder& b) {

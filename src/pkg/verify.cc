@@ -747,13 +747,20 @@ std::string VerifyFinding::dpkg_line() const {
 }
 
 std::string VerifyFinding::rpm_line() const {
-  // The one-letter marker rpm -V puts before the path (lib/verify.c verifyHeader).
-  char marker = (rpm_flags & kRpmFileConfig)    ? 'c'
-                : (rpm_flags & kRpmFileDoc)     ? 'd'
-                : (rpm_flags & kRpmFileGhost)   ? 'g'
-                : (rpm_flags & kRpmFileLicense) ? 'l'
-                : (rpm_flags & kRpmFileReadme)  ? 'r'
-                                                : ' ';
+  // The one-letter marker rpm -V puts before the path: the first letter of rpmFFlagsString
+  // (lib/verify.c), whose order this keeps (a %doc %config file is 'd', a %config(noreplace)
+  // one 'c', a bare noreplace one 'n').
+  static constexpr std::pair<uint32_t, char> kMarkers[] = {
+      {kRpmFileDoc, 'd'},       {kRpmFileConfig, 'c'},    {kRpmFileSpecfile, 's'},
+      {kRpmFileMissingOk, 'm'}, {kRpmFileNoReplace, 'n'}, {kRpmFileGhost, 'g'},
+      {kRpmFileLicense, 'l'},   {kRpmFileReadme, 'r'},    {kRpmFileArtifact, 'a'}};
+  char marker = ' ';
+  for (auto [flag, letter] : kMarkers) {
+    if (rpm_flags & flag) {
+      marker = letter;
+      break;
+    }
+  }
   if (missing != Missing::kPresent) return std::string("missing   ") + marker + " " + path;
   auto letter = [](Check c, char l) { return c == Check::kFail ? l : '.'; };
   // SM5DLUGTP
