@@ -144,9 +144,14 @@ std::string req_digest(const json& obj, std::string_view key, const Where& w) {
   return digest_value(*v, w.key(key));
 }
 
+// A required array; null counts as an empty one: Go's encoding/json writes a nil slice as null,
+// and buildkit, ko and go-containerregistry write `"layers": null`, `"Layers": null` and
+// `"diff_ids": null` for an image without layers.
 const json& req_array(const json& obj, std::string_view key, const Where& w) {
+  static const json kEmpty = json::array();
   const json* v = find(obj, key);
   if (v == nullptr) w.key(key).fail("missing");
+  if (v->is_null()) return kEmpty;
   if (!v->is_array()) w.key(key).fail(std::string("expected an array, got ") + v->type_name());
   return *v;
 }

@@ -111,6 +111,28 @@ TEST(ManifestTest, DockerSaveManifestRefusesTraversal) {
             "config JSON: manifest.json: [0].Layers: expected an array, got string");
 }
 
+TEST(ManifestTest, NullArraysOfGoWritersAreEmpty) {
+  // buildkit's export of an image without layers (containers/common's libimage test data): Go's
+  // encoding/json writes nil slices as null.
+  auto images = parse_docker_save_manifest(
+      R"([{"Config":"blobs/sha256/71de","RepoTags":null,"Layers":null}])");
+  ASSERT_EQ(images.size(), 1u);
+  EXPECT_TRUE(images[0].layers.empty());
+  EXPECT_TRUE(images[0].repo_tags.empty());
+  ImageManifest m = parse_image_manifest(R"({"schemaVersion": 2, "config": {"mediaType": "c",
+      "digest": ")" + kD1 + R"(", "size": 229}, "layers": null})");
+  EXPECT_TRUE(m.layers.empty());
+  ImageConfig c = parse_image_config(
+      R"({"architecture":"amd64","config":{"Env":["PATH=/bin"],"OnBuild":null},"created":null,
+          "history":null,"os":"linux","rootfs":{"type":"layers","diff_ids":null}})");
+  EXPECT_TRUE(c.diff_ids.empty());
+  EXPECT_TRUE(c.history.empty());
+  EXPECT_TRUE(parse_index(R"({"schemaVersion": 2, "manifests": null})").manifests.empty());
+  // Absent is still an error.
+  EXPECT_EQ(error_of([] { parse_docker_save_manifest(R"([{"Config": "a"}])"); }),
+            "config JSON: manifest.json: [0].Layers: missing");
+}
+
 TEST(ManifestTest, ImageManifestBothMediaTypes) {
   for (std::string_view mt : {kOciManifest, kDockerManifest}) {
     std::string text = R"({"schemaVersion": 2, "mediaType": ")" + std::string(mt) +
