@@ -8,11 +8,14 @@
 // LayerBuilder into a folder; ctest runs it (test fuzz_replay_tar_seeds) into
 // <build>/fuzz-seeds/tar and replays them. For a libFuzzer run:
 //   build/tar_seeds /tmp/tar-corpus && build/fuzz_tar -dict=fuzz/tar.dict /tmp/tar-corpus
+// The 42 tars of Go's archive/tar test data (Debian's golang-1.19-src,
+// /usr/share/go-1.19/src/archive/tar/testdata) make a good extra corpus: copy them in.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "base/bytes.h"
 #include "base/error.h"
@@ -38,6 +41,21 @@ class OneBlobSource : public coroner::image::ImageSource {
   coroner::image::ImageInfo info_;
 };
 
+// libarchive takes the `realsize` field of a GNU-format header (bytes 483..494) as the size of
+// any entry, where GNU tar and Go's archive/tar (and the fast path) read it for sparse ('S')
+// entries only: Go's test file nil-uid.tar, written by an Eye-Fi card with times at 476 and 488,
+// is 14 bytes for them and 2176 for libarchive. Such inputs are not compared with libarchive.
+bool has_gnu_realsize_quirk(std::span<const std::byte> bytes) {
+  for (size_t at = 0; at + 512 <= bytes.size(); at += 512) {
+    const auto* h = reinterpret_cast<const char*>(bytes.data() + at);
+    if (std::string_view(h + 257, 8) == std::string_view("ustar  \0", 8) && h[156] != 'S' &&
+        h[483] != '\0') {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -62,8 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto stream = source.open_layer(0);
     coroner::scan::LayerIndex layer =
         coroner::scan::scan_layer(*stream, source.info().layers[0], 0, options);
-    if (!lib || lib->entries.size() != layer.entries.size()) __builtin_trap();
-    for (size_t i = 0; i < layer.entries.size(); ++i) {
+    if (has_gnu_realsize_quirk(bytes)) lib.reset();  // (above): not compared
+    if (lib && lib->entries.size() != layer.entries.size()) __builtin_trap();
+    if (!lib && !has_gnu_realsize_quirk(bytes)) __builtin_trap();
+    for (size_t i = 0; lib && i < layer.entries.size(); ++i) {
       const Entry &a = layer.entries[i], &b = lib->entries[i];
       if (a.path != b.path || a.link != b.link || a.uname != b.uname || a.gname != b.gname ||
           a.size != b.size || a.data_offset != b.data_offset || a.mtime != b.mtime ||

@@ -68,7 +68,7 @@ void TarReader::fail(const char* what) {
   if (stream_error_) std::rethrow_exception(stream_error_);
   const char* msg = archive_error_string(a_);
   throw Error(std::string("tar: ") + what + " at offset " + std::to_string(header_offset_) + ": " +
-              (msg ? msg : "unknown libarchive error"));
+              (msg ? msg : "damaged or truncated archive (libarchive gives no detail)"));
 }
 
 archive_entry* TarReader::next() {
@@ -158,7 +158,9 @@ std::span<const std::byte> SparseContent::next() {
     size_t n = static_cast<size_t>(std::min<uint64_t>(hole_end - pos_, kZeroBlock));
     if (n > budget_) {
       throw Error(escape(path_) + ": sparse file of " + std::to_string(size_) +
-                  " bytes: its holes expand past the limit of uncompressed bytes");
+                  " bytes: its holes expand past the limit of zeros that the holes of sparse "
+                  "entries may add to one layer (docker and Go's archive/tar never write sparse "
+                  "entries)");
     }
     budget_ -= n;
     pos_ += n;
@@ -529,6 +531,32 @@ void TarScanner::read_rest_unsynced(std::span<std::byte> dst) {
   }
 }
 
+std::optional<std::string> invalid_pax_records(std::string_view records) {
+  while (!records.empty()) {
+    // "LEN KEY=VALUE\n", LEN counting the whole record (Go's parsePAXRecord).
+    size_t sp = records.find(' ');
+    uint64_t len = 0;
+    if (sp == std::string_view::npos || !parse_decimal(records.substr(0, sp), len)) {
+      return "a record does not start with its length";
+    }
+    if (len < 5 || len > records.size() || len <= sp + 1) {
+      return "a record's length (" + std::to_string(len) + ") does not fit the " +
+             std::to_string(records.size()) + " bytes left";
+    }
+    std::string_view rec = records.substr(sp + 1, len - sp - 2);
+    if (records[len - 1] != '\n') return "a record does not end with a newline";
+    records.remove_prefix(len);
+    size_t eq = rec.find('=');
+    if (eq == std::string_view::npos || eq == 0) return "a record has no \"key=\"";
+    std::string_view key = rec.substr(0, eq), v = rec.substr(eq + 1);
+    if (has_nul(key)) return "a key holds a NUL byte";
+    if ((key == "path" || key == "linkpath" || key == "uname" || key == "gname") && has_nul(v)) {
+      return "the " + std::string(key) + " value holds a NUL byte";
+    }
+  }
+  return std::nullopt;
+}
+
 // One pax record's effect, as libarchive 3.6's pax_attribute() has it for the fields we keep;
 // false for what the fast path leaves to libarchive (sparse files, odd values).
 bool TarScanner::parse_pax(std::string_view records) {
@@ -622,6 +650,7 @@ TarScanner::Fast TarScanner::fast_next(RawEntry& raw) {
   for (int ext = 0;; ++ext) {
     // End of stream, the end-of-archive marker and anything unusual: libarchive.
     if (ext > 8) return Fast::kFallback;
+    uint64_t block_at = pos_;
     std::string_view block = take(kBlock, hdr_tmp_);
     // The stream ends on an entry boundary without an end-of-archive marker: libarchive calls
     // that the end too (some writers omit the marker).
@@ -641,10 +670,17 @@ TarScanner::Fast TarScanner::fast_next(RawEntry& raw) {
       return Fast::kFallback;
     }
     char type = static_cast<char>(h[156]);
-    if (type == 'x' || type == 'L' || type == 'K') {
+    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
       if (size == 0 || size > kMaxExt) return Fast::kFallback;
       std::string_view data = take(static_cast<size_t>(size), ext_tmp_);
       if (data.empty()) return Fast::kFallback;
+      if (type == 'x' || type == 'g') {
+        if (std::optional<std::string> why = invalid_pax_records(data)) {
+          throw Error(std::string("tar: header at offset ") + std::to_string(block_at) +
+                      ": malformed pax extended header: " + *why + kGoRejects);
+        }
+        if (type == 'g') return Fast::kFallback;  // global records: libarchive
+      }
       // Parsed before the padding is skipped: `data` may point into this chunk.
       if (type == 'x') {
         // libarchive applies a second 'x' header before the first one: rare, left to it.

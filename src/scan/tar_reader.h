@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -103,6 +104,15 @@ class SparseContent {
 
 // The entries of a tar stream as RawEntry values, through the fast path while the headers allow
 // it and through libarchive from the first header that does not (see the top of this file).
+// Why the records of a pax extended header (the data of an 'x' or 'g' entry) are malformed, by
+// the rules of Go's archive/tar (parsePAXRecord, validPAXRecord), which docker and containerd
+// unpack layers with: "LEN KEY=VALUE\n" records that fill the data exactly, no NUL in a key, nor
+// in a path, linkpath, uname or gname value. nullopt when they are well formed.
+std::optional<std::string> invalid_pax_records(std::string_view records);
+// What an Error about such a header adds.
+inline constexpr const char* kGoRejects =
+    " (docker and containerd unpack layers with Go's archive/tar, which rejects it)";
+
 class TarScanner {
  public:
   // Requires: `in` outlives this object. `fast` false: libarchive only (tests and fuzzing
