@@ -16,8 +16,7 @@ test_pkgs=(
   docker.io mmdebstrap skopeo umoci uidmap libarchive-tools zstd isal
   busybox-static libcap2-bin time hyperfine python3-jsonschema chromium rpm
   podman
-  db5.3-util curl xz-utils golang-github-knqyf263-go-rpmdb-dev
-  golang-1.19-src golang-github-containers-common-dev
+  db5.3-util curl xz-utils
 )
 
 case "${CORONER_DEPS:-all}" in

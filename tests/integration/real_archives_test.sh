@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # coroner on archives that other projects made and Debian ships, none made by coroner's tests:
-#   - the 45 tar files of Go's archive/tar test data (golang-1.19-src): GNU, PAX, ustar, v7 and
+#   - the 42 tar files of Go's archive/tar test data (golang-1.19-src): GNU, PAX, ustar, v7 and
 #     star headers, GNU and PAX sparse files, long names, xattrs, devices, hardlinks, and broken
 #     ones. Go's archive/tar is what docker and containerd unpack layers with, so where GNU tar
 #     and Go disagree the reference is Go (its reader_test.go says what it reads or rejects).
 #     Each file is expected to be either extracted by `coroner export tar:F --dir` exactly as GNU
 #     tar or bsdtar extracts it (treecmp: paths, types, modes, owners, sizes, contents, links,
 #     devices, xattrs), or refused with one line on stderr and exit code 2;
+#   - docker's own test layers (golang-github-docker-docker-dev: pkg/tarsum, pkg/archive);
 #   - the images of containers/common's libimage test data (golang-github-containers-common-dev),
 #     made by buildkit, docker save, skopeo and podman: docker-archive and oci-archive tars with
 #     `"Layers": null` (Go's nil slices), repositories files, two images in one archive, and a
 #     `docker export` of a busybox container.
-# Usage: real_archives_test.sh CORONER_BINARY   (root, for devices and owners; exit 77 without
-# the two packages)
+# Usage: real_archives_test.sh CORONER_BINARY   (root, for devices and owners; downloads the
+# three Debian packages once from this machine's apt archive into $CORONER_CACHE)
 set -euo pipefail
 CORONER=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib/common.sh"
-GOTAR=/usr/share/go-1.19/src/archive/tar/testdata
-LIBIMAGE=/usr/share/gocode/src/github.com/containers/common/libimage/testdata
-if [ ! -d "$GOTAR" ] || [ ! -d "$LIBIMAGE" ]; then
-  echo "$GOTAR or $LIBIMAGE missing (apt-get install golang-1.19-src" \
-    "golang-github-containers-common-dev): skipped" >&2
-  exit 77
-fi
+# The three packages are unpacked into the cache (lib/common.sh debian_data), not installed.
+debian_data golang-1.19-src
+GOTAR=$DEB_ROOT/usr/share/go-1.19/src/archive/tar/testdata
+debian_data golang-github-containers-common-dev
+LIBIMAGE=$DEB_ROOT/usr/share/gocode/src/github.com/containers/common/libimage/testdata
+debian_data golang-github-docker-docker-dev
+DOCKER_TESTDATA=$DEB_ROOT/usr/share/gocode/src/github.com/docker/docker/pkg
+for d in "$GOTAR" "$LIBIMAGE" "$DOCKER_TESTDATA/tarsum/testdata"; do
+  [ -d "$d" ] || die "$d: missing from its package"
+done
 TREECMP=$HERE/tools/treecmp.py
 make_tmpdir
 TMP=$TMP_DIR
@@ -101,6 +105,24 @@ for f in "$GOTAR"/*.tar; do
 done
 log "Go's archive/tar test data: $n files checked ($(grep -c . <<<"$(printf '%s\n' "${EXPECT[@]}" | grep -x -e gnu -e bsd)") extracted as tar does, the others refused)"
 [ $n -eq ${#EXPECT[@]} ] || { log "only $n of the ${#EXPECT[@]} expected files exist"; FAIL=1; }
+
+# Docker's own test layers (golang-github-docker-docker-dev): pkg/tarsum's layer.tar files of
+# 2013-2014 images (one with a security.capability xattr), its hash-collision tars, and
+# pkg/archive's broken.tar: each exported exactly as GNU tar extracts it.
+m=0
+while IFS= read -r f; do
+  out=$TMP/docker/$m
+  mkdir -p "$out/ref" "$out/cor"
+  tar --xattrs --xattrs-include='*' --numeric-owner -xpf "$f" -C "$out/ref"
+  if ! "$CORONER" export "tar:$f" --dir "$out/cor" >/dev/null 2>"$out/err"; then
+    log "$f: coroner export failed: $(cat "$out/err")"; FAIL=1
+  elif ! python3 "$TREECMP" --ignore-dir-mode-of-root "$out/ref" "$out/cor" >"$out/cmp" 2>&1; then
+    log "$f: coroner's export differs from GNU tar's extraction:"; cat "$out/cmp" >&2; FAIL=1
+  fi
+  m=$((m + 1))
+done < <(find "$DOCKER_TESTDATA" -name '*.tar' | LC_ALL=C sort)
+log "docker's test layers: $m tars exported as GNU tar extracts them"
+[ $m -ge 8 ] || { log "expected at least 8 tars in $DOCKER_TESTDATA"; FAIL=1; }
 
 # containers/common's libimage test data.
 check() {  # WHAT EXPECTED-OUTPUT-GREP ARGS...

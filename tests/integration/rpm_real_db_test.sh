@@ -6,16 +6,20 @@
 # Debian's rpm (bdb_ro backend) lists with -qa, and `coroner packages --verify` prints what
 # `rpm -V -a` prints, line for line (every file's path, and its %doc/%config/%ghost/noreplace/
 # artifact marker). The largest is read from a tar: too (a capture over 16 MiB).
-# Usage: rpm_real_db_test.sh CORONER_BINARY   (root; exit 77 without rpm or the test data)
+# Usage: rpm_real_db_test.sh CORONER_BINARY   (root; exit 77 without rpm; downloads the Debian
+# package once from this machine's apt archive into $CORONER_CACHE)
 set -euo pipefail
 CORONER=$(realpath "$1")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib/common.sh"
-DATA=/usr/share/gocode/src/github.com/knqyf263/go-rpmdb/pkg/testdata
-if ! command -v rpm >/dev/null || ! compgen -G "$DATA/*/Packages" >/dev/null; then
-  echo "rpm or $DATA missing (apt-get install rpm golang-github-knqyf263-go-rpmdb-dev): skipped" >&2
+if ! command -v rpm >/dev/null; then
+  echo "rpm missing (apt-get install rpm): skipped" >&2
   exit 77
 fi
+# Unpacked into the cache (lib/common.sh debian_data), not installed.
+debian_data golang-github-knqyf263-go-rpmdb-dev
+DATA=$DEB_ROOT/usr/share/gocode/src/github.com/knqyf263/go-rpmdb/pkg/testdata
+compgen -G "$DATA/*/Packages" >/dev/null || die "$DATA: no Packages in the package"
 make_tmpdir
 TMP=$TMP_DIR
 FAIL=0

@@ -75,6 +75,38 @@ with_lock() {
   return "$rc"
 }
 
+# Unpacks the files of Debian package PKG (not installed: no dependencies are pulled in, nothing
+# is configured) into the cache, from this machine's apt archive, and sets DEB_ROOT to the folder
+# that holds its usr/. Some packages ship real test data made by other projects (Go's tar test
+# files, CentOS rpm databases, buildkit exports); the tests read them there.
+debian_data() {
+  local pkg=$1 version
+  version=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^  Candidate: //p')
+  [ -n "$version" ] && [ "$version" != "(none)" ] || die "$pkg: not in the apt archive"
+  local dir=$CORONER_CACHE/debdata/${pkg}_${version//:/%}
+  DEB_ROOT=$dir/root
+  [ -f "$dir/.done" ] && return 0
+  with_lock "$CORONER_CACHE/.debdata.lock" _debian_data_fetch "$pkg" "$dir"
+}
+_debian_data_fetch() {
+  local pkg=$1 dir=$2 try
+  [ -f "$dir/.done" ] && return 0
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for try in 1 2; do
+    log "apt-get download $pkg (try $try)"
+    if (cd "$dir" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >/dev/null 2>"$dir/log"); then
+      break
+    fi
+    cat "$dir/log" >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+  done
+  compgen -G "$dir/*.deb" >/dev/null || die "cannot download $pkg"
+  dpkg-deb -x "$dir"/*.deb "$dir/root"
+  rm -f "$dir"/*.deb
+  touch "$dir/.done"
+}
+
 # The docker client: Debian's docker.io (same version as the daemon) unless DOCKER is set.
 if [ -z "${DOCKER:-}" ]; then
   if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
