@@ -258,25 +258,36 @@ TEST_F(RpmVerifyTest, MtimeChangeIsT) {
   EXPECT_EQ(lines(), (std::vector<std::string>{".......T.    /usr/bin/hello"}));
 }
 
-TEST_F(RpmVerifyTest, BerkeleyDbPackagesIsRead) {
-  coroner::testing::TreeBuilder old;
-  old.dir("etc").dir("usr").dir("usr/bin").dir("var").dir("var/lib").dir("var/lib/rpm");
-  old.file("var/lib/rpm/Packages")
-      .content(testing::bdb_packages({hello_header(std::string(kHelloSha256))}, 512));
-  old.file("etc/hello.conf").content("hellp");
-  old.file("usr/bin/hello", 0, 0755).content("hello");
-  old.symlink("usr/bin/hello-link", "hello");
-  fs::Tree t = old.build();
-  Inventory inv = inventory(t, old.layers());
+// The hello package's files (hello.conf changed) with its database at `db_path` (its folders
+// made first), in another format than the fixture's sqlite: listed, and verified as rpm -V would.
+void expect_hello_db_read(const std::string& db_path, const std::string& db) {
+  coroner::testing::TreeBuilder b;
+  b.dir("etc").dir("usr").dir("usr/bin");
+  for (size_t slash = db_path.find('/'); slash != std::string::npos;
+       slash = db_path.find('/', slash + 1)) {
+    std::string dir = db_path.substr(0, slash);
+    if (dir != "usr") b.dir(dir);
+  }
+  b.file(db_path).content(db);
+  b.file("etc/hello.conf").content("hellp");
+  b.file("usr/bin/hello", 0, 0755).content("hello");
+  b.symlink("usr/bin/hello-link", "hello");
+  fs::Tree t = b.build();
+  Inventory inv = inventory(t, b.layers());
   ASSERT_EQ(inv.packages.size(), 1u);
   EXPECT_EQ(inv.packages[0].name, "hello");
   EXPECT_EQ(inv.packages[0].version, "2:1.2-3.fc39");
   EXPECT_EQ(inv.packages[0].layer, 0u);
   EXPECT_TRUE(inv.notes.empty());
-  VerifyReport r = verify(t, old.layers(), fake_reader(old));
+  VerifyReport r = verify(t, b.layers(), fake_reader(b));
   EXPECT_TRUE(r.unread_databases.empty());
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].line(), "..5......  c /etc/hello.conf");
+}
+
+TEST_F(RpmVerifyTest, BerkeleyDbPackagesIsRead) {
+  expect_hello_db_read("var/lib/rpm/Packages",
+                       testing::bdb_packages({hello_header(std::string(kHelloSha256))}, 512));
 }
 
 TEST_F(RpmVerifyTest, BadBerkeleyDbIsANote) {
@@ -295,25 +306,8 @@ TEST_F(RpmVerifyTest, BadBerkeleyDbIsANote) {
 }
 
 TEST_F(RpmVerifyTest, SuseNdbPackagesDbIsRead) {
-  coroner::testing::TreeBuilder suse;
-  suse.dir("etc").dir("usr").dir("usr/bin").dir("usr/lib").dir("usr/lib/sysimage");
-  suse.dir("usr/lib/sysimage/rpm");
-  suse.file("usr/lib/sysimage/rpm/Packages.db")
-      .content(testing::ndb_packages({hello_header(std::string(kHelloSha256))}));
-  suse.file("etc/hello.conf").content("hellp");
-  suse.file("usr/bin/hello", 0, 0755).content("hello");
-  suse.symlink("usr/bin/hello-link", "hello");
-  fs::Tree t = suse.build();
-  Inventory inv = inventory(t, suse.layers());
-  ASSERT_EQ(inv.packages.size(), 1u);
-  EXPECT_EQ(inv.packages[0].name, "hello");
-  EXPECT_EQ(inv.packages[0].version, "2:1.2-3.fc39");
-  EXPECT_EQ(inv.packages[0].layer, 0u);
-  EXPECT_TRUE(inv.notes.empty());
-  VerifyReport r = verify(t, suse.layers(), fake_reader(suse));
-  EXPECT_TRUE(r.unread_databases.empty());
-  ASSERT_EQ(r.findings.size(), 1u);
-  EXPECT_EQ(r.findings[0].line(), "..5......  c /etc/hello.conf");
+  expect_hello_db_read("usr/lib/sysimage/rpm/Packages.db",
+                       testing::ndb_packages({hello_header(std::string(kHelloSha256))}));
 }
 
 TEST_F(RpmVerifyTest, DamagedNdbIsNamedAsUnread) {

@@ -161,6 +161,27 @@ compare() {  # NAME FILE
     FAIL=1
   fi
 }
+# Another database format for the same packages, in ROOT: coroner's inventory equals rpm -qa of
+# the sqlite root, and packages --verify equals its rpm -V on ROOT and on a tar of it; the audit
+# of the tar goes to $TMP/KEY-audit.json.
+same_as_sqlite_root() {  # NAME KEY ROOT
+  local name=$1 key=$2 root=$3
+  inventory "rootfs:$root" "$TMP/inv-$key.txt"
+  if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-$key.txt"; then
+    log "$name: coroner packages lists the same $(wc -l <"$TMP/inv-$key.txt") packages as rpm -qa"
+  else
+    log "$name: coroner packages DIFFERS (< rpm -qa, > coroner):"
+    diff "$TMP/rpm-qa.txt" "$TMP/inv-$key.txt" >&2 || true; FAIL=1
+  fi
+  "$CORONER" packages "rootfs:$root" --verify >"$TMP/$key-verify.txt" 2>"$TMP/$key-verify.err" ||
+    true
+  cat "$TMP/$key-verify.err" >&2
+  compare "$name rootfs" "$TMP/$key-verify.txt"
+  tar --xattrs --xattrs-include='*' -C "$root" -cf "$TMP/$key.tar" .
+  "$CORONER" packages "tar:$TMP/$key.tar" --verify >"$TMP/$key-tar.txt" 2>/dev/null || true
+  compare "$name tar" "$TMP/$key-tar.txt"
+  "$CORONER" audit "tar:$TMP/$key.tar" --format json --fail-on never >"$TMP/$key-audit.json"
+}
 "$CORONER" packages "rootfs:$ROOT" --verify >"$TMP/rootfs.txt" 2>"$TMP/rootfs.err" || true
 cat "$TMP/rootfs.err" >&2
 compare rootfs "$TMP/rootfs.txt"
@@ -246,20 +267,7 @@ else
   log "BerkeleyDB: rpm (bdb_ro) DIFFERS from the sqlite root:"; cat "$TMP/bdb-qa.err" >&2
   diff "$TMP/rpm-qa.txt" "$TMP/bdb-rpm-qa.txt" >&2 || true; FAIL=1
 fi
-inventory "rootfs:$BDB" "$TMP/inv-bdb.txt"
-if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-bdb.txt"; then
-  log "BerkeleyDB: coroner packages lists the same $(wc -l <"$TMP/inv-bdb.txt") packages"
-else
-  log "BerkeleyDB: coroner packages DIFFERS (< rpm -qa, > coroner):"
-  diff "$TMP/rpm-qa.txt" "$TMP/inv-bdb.txt" >&2 || true; FAIL=1
-fi
-"$CORONER" packages "rootfs:$BDB" --verify >"$TMP/bdb-verify.txt" 2>"$TMP/bdb-verify.err" || true
-cat "$TMP/bdb-verify.err" >&2
-compare "BerkeleyDB rootfs" "$TMP/bdb-verify.txt"
-tar --xattrs --xattrs-include='*' -C "$BDB" -cf "$TMP/bdb.tar" .
-"$CORONER" packages "tar:$TMP/bdb.tar" --verify >"$TMP/bdb-tar.txt" 2>/dev/null || true
-compare "BerkeleyDB tar" "$TMP/bdb-tar.txt"
-"$CORONER" audit "tar:$TMP/bdb.tar" --format json --fail-on never >"$TMP/bdb-audit.json"
+same_as_sqlite_root BerkeleyDB bdb "$BDB"
 python3 - "$TMP/bdb-audit.json" <<'PY' || FAIL=1
 import json, sys
 f = json.load(open(sys.argv[1]))["findings"]
@@ -326,20 +334,7 @@ fi
 if tail -n +2 "$TMP/ndb-list.txt" | sort -n -C; then
   log "ndb: the blobs are in package order: the holes were not used"; FAIL=1
 fi
-inventory "rootfs:$NDB" "$TMP/inv-ndb.txt"
-if cmp -s "$TMP/rpm-qa.txt" "$TMP/inv-ndb.txt"; then
-  log "ndb: coroner packages lists the same $(wc -l <"$TMP/inv-ndb.txt") packages as rpm -qa"
-else
-  log "ndb: coroner packages DIFFERS (< rpm -qa, > coroner):"
-  diff "$TMP/rpm-qa.txt" "$TMP/inv-ndb.txt" >&2 || true; FAIL=1
-fi
-"$CORONER" packages "rootfs:$NDB" --verify >"$TMP/ndb-verify.txt" 2>"$TMP/ndb-verify.err" || true
-cat "$TMP/ndb-verify.err" >&2
-compare "ndb rootfs" "$TMP/ndb-verify.txt"
-tar --xattrs --xattrs-include='*' -C "$NDB" -cf "$TMP/ndb.tar" .
-"$CORONER" packages "tar:$TMP/ndb.tar" --verify >"$TMP/ndb-tar.txt" 2>/dev/null || true
-compare "ndb tar" "$TMP/ndb-tar.txt"
-"$CORONER" audit "tar:$TMP/ndb.tar" --format json --fail-on never >"$TMP/ndb-audit.json"
+same_as_sqlite_root ndb ndb "$NDB"
 # The same Packages.db cut short: a note, and the audit names it unread.
 truncate -s 100 "$NDB/usr/lib/sysimage/rpm/Packages.db"
 "$CORONER" audit "rootfs:$NDB" --format json --fail-on never >"$TMP/ndb-cut-audit.json" 2>/dev/null
