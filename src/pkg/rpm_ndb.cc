@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <utility>
 
@@ -37,9 +36,36 @@ constexpr uint64_t kBlobTailSize = 12;
 const std::string kWhat = "rpmdb Packages.db (ndb): ";
 
 struct Slot {
-  uint64_t number;  // as rpm counts them: the header is slots 0 and 1
+  uint32_t number;  // as rpm counts them: the header is slots 0 and 1
   uint32_t pkgidx;
-  uint64_t blkoff, blkcnt;
+  uint32_t blkoff, blkcnt;
+};
+
+// The notes of one database: the first few in full, then a count. A hostile file of 64 MiB
+// holds millions of slots, and a note for each would take ten times its size.
+class Notes {
+ public:
+  explicit Notes(std::vector<std::string>& out) : out_(out) {}
+  Notes(const Notes&) = delete;
+  Notes& operator=(const Notes&) = delete;
+  ~Notes() {
+    if (dropped_ > 0) {
+      out_.push_back(kWhat + std::to_string(dropped_) + " more slots or blobs skipped likewise");
+    }
+  }
+  void add(std::string note) {
+    if (kept_ < kMax) {
+      out_.push_back(kWhat + std::move(note));
+      ++kept_;
+    } else {
+      ++dropped_;
+    }
+  }
+
+ private:
+  static constexpr size_t kMax = 10;
+  std::vector<std::string>& out_;
+  size_t kept_ = 0, dropped_ = 0;
 };
 
 uint32_t adler32_of(std::span<const std::byte> bytes) {
@@ -54,42 +80,41 @@ uint32_t adler32_of(std::span<const std::byte> bytes) {
 
 // The header blob of `slot`, or nullopt with a note when the blob is inconsistent.
 std::optional<std::span<const std::byte>> blob_of(const ByteReader& db, const Slot& s,
-                                                  std::vector<std::string>& notes) {
+                                                  Notes& notes) {
   std::string where = "package " + std::to_string(s.pkgidx) + " (slot " + std::to_string(s.number) +
                       ", offset " + std::to_string(s.blkoff * kBlockSize) + "): ";
   if (s.blkcnt * kBlockSize < kBlobHeadSize + kBlobTailSize) {
-    notes.push_back(kWhat + where + std::to_string(s.blkcnt) +
-                    " blocks, too few for a blob's head and tail: skipped");
+    notes.add(where + std::to_string(s.blkcnt) +
+              " blocks, too few for a blob's head and tail: skipped");
     return std::nullopt;
   }
   std::span<const std::byte> all = db.sub(s.blkoff * kBlockSize, s.blkcnt * kBlockSize);
   ByteReader r(all);
   if (r.peek_at<uint32_t>(0) != kBlobHeadMagic) {
-    notes.push_back(kWhat + where + "no blob head (\"BlbS\") there: skipped");
+    notes.add(where + "no blob head (\"BlbS\") there: skipped");
     return std::nullopt;
   }
   if (r.peek_at<uint32_t>(4) != s.pkgidx) {
-    notes.push_back(kWhat + where + "the blob there is package " +
-                    std::to_string(r.peek_at<uint32_t>(4)) + "'s: skipped");
+    notes.add(where + "the blob there is package " + std::to_string(r.peek_at<uint32_t>(4)) +
+              "'s: skipped");
     return std::nullopt;
   }
   uint64_t len = r.peek_at<uint32_t>(12);
   uint64_t need = (kBlobHeadSize + len + kBlobTailSize + kBlockSize - 1) / kBlockSize;
   if (need != s.blkcnt) {
-    notes.push_back(kWhat + where + "a blob of " + std::to_string(len) + " bytes needs " +
-                    std::to_string(need) + " blocks, the slot gives " + std::to_string(s.blkcnt) +
-                    ": skipped");
+    notes.add(where + "a blob of " + std::to_string(len) + " bytes needs " + std::to_string(need) +
+              " blocks, the slot gives " + std::to_string(s.blkcnt) + ": skipped");
     return std::nullopt;
   }
   uint64_t tail = all.size() - kBlobTailSize;
   if (r.peek_at<uint32_t>(tail + 4) != len || r.peek_at<uint32_t>(tail + 8) != kBlobTailMagic) {
-    notes.push_back(kWhat + where + "the blob's tail does not match its head: skipped");
+    notes.add(where + "the blob's tail does not match its head: skipped");
     return std::nullopt;
   }
   if (adler32_of(all.first(tail)) != r.peek_at<uint32_t>(tail)) {
-    notes.push_back(kWhat + where +
-                    "the blob's adler32 does not match its bytes: read all the same (rpm does "
-                    "not check it either)");
+    notes.add(where +
+              "the blob's adler32 does not match its bytes: read all the same (rpm does "
+              "not check it either)");
   }
   return all.subspan(kBlobHeadSize, len);
 }
@@ -123,51 +148,72 @@ std::vector<RpmPackage> read_rpmdb_ndb(std::span<const std::byte> bytes,
                     std::to_string(bytes.size() % kBlockSize) + " are ignored (truncated?)");
   }
 
+  Notes noted(notes);
+  auto slot_where = [](uint64_t n) {
+    return "slot " + std::to_string(n) + " (offset " + std::to_string(n * kSlotSize) + "): ";
+  };
   std::vector<Slot> slots;
-  std::set<uint32_t> seen;
   for (uint64_t n = kHeaderSize / kSlotSize; n < slot_pages * kPageSize / kSlotSize; ++n) {
     uint64_t off = n * kSlotSize;
-    std::string where = "slot " + std::to_string(n) + " (offset " + std::to_string(off) + "): ";
     if (db.peek_at<uint32_t>(off) != kSlotMagic) {
-      throw Error(kWhat + where + "no \"Slot\" magic: the slot pages are damaged");
+      throw Error(kWhat + slot_where(n) + "no \"Slot\" magic: the slot pages are damaged");
     }
-    Slot s{n, db.peek_at<uint32_t>(off + 4), db.peek_at<uint32_t>(off + 8),
+    Slot s{static_cast<uint32_t>(n), db.peek_at<uint32_t>(off + 4), db.peek_at<uint32_t>(off + 8),
            db.peek_at<uint32_t>(off + 12)};
     if (s.blkoff == 0) continue;  // a free slot
     if (s.pkgidx == 0 || s.blkcnt == 0 || s.blkoff < first_blob_block) {
-      notes.push_back(kWhat + where + "package " + std::to_string(s.pkgidx) + " at block " +
-                      std::to_string(s.blkoff) + ", " + std::to_string(s.blkcnt) +
-                      " blocks: not a valid entry (no index, no blocks, or inside the slot "
-                      "pages): skipped");
+      noted.add(slot_where(n) + "package " + std::to_string(s.pkgidx) + " at block " +
+                std::to_string(s.blkoff) + ", " + std::to_string(s.blkcnt) +
+                " blocks: not a valid entry (no index, no blocks, or inside the slot pages): "
+                "skipped");
       continue;
     }
-    if (s.blkoff + s.blkcnt > file_blocks) {
-      notes.push_back(kWhat + where + "package " + std::to_string(s.pkgidx) +
-                      "'s blob ends at byte " + std::to_string((s.blkoff + s.blkcnt) * kBlockSize) +
-                      ", past the end of the file (" + std::to_string(bytes.size()) +
-                      " bytes; truncated?): skipped");
-      continue;
-    }
-    if (!seen.insert(s.pkgidx).second) {
-      notes.push_back(kWhat + where + "package " + std::to_string(s.pkgidx) +
-                      " has a slot already: skipped");
+    if (uint64_t{s.blkoff} + s.blkcnt > file_blocks) {
+      noted.add(slot_where(n) + "package " + std::to_string(s.pkgidx) + "'s blob ends at byte " +
+                std::to_string((uint64_t{s.blkoff} + s.blkcnt) * kBlockSize) +
+                ", past the end of the file (" + std::to_string(bytes.size()) +
+                " bytes; truncated?): skipped");
       continue;
     }
     slots.push_back(s);
   }
+  // A package index met twice: the first slot holds it (rpmpkgFindSlot finds that one).
+  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return a.pkgidx != b.pkgidx ? a.pkgidx < b.pkgidx : a.number < b.number;
+  });
+  size_t kept = 0;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (kept > 0 && slots[kept - 1].pkgidx == slots[i].pkgidx) {
+      noted.add(slot_where(slots[i].number) + "package " + std::to_string(slots[i].pkgidx) +
+                " has a slot already: skipped");
+      continue;
+    }
+    slots[kept++] = slots[i];
+  }
+  slots.resize(kept);
   // rpmpkgList, which `rpm -qa` walks, orders the slots by blob offset.
-  std::stable_sort(slots.begin(), slots.end(),
-                   [](const Slot& a, const Slot& b) { return a.blkoff < b.blkoff; });
+  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return a.blkoff != b.blkoff ? a.blkoff < b.blkoff : a.number < b.number;
+  });
 
   std::vector<RpmPackage> out;
   out.reserve(slots.size());
+  uint64_t end = 0;  // of the last blob read: blobs must not overlap, as rpm's own checks want
+  uint32_t end_pkgidx = 0;
   for (const Slot& s : slots) {
-    std::optional<std::span<const std::byte>> blob = blob_of(db, s, notes);
+    if (s.blkoff < end) {
+      noted.add("package " + std::to_string(s.pkgidx) + " (slot " + std::to_string(s.number) +
+                "): its blob overlaps package " + std::to_string(end_pkgidx) + "'s: skipped");
+      continue;
+    }
+    end = uint64_t{s.blkoff} + s.blkcnt;
+    end_pkgidx = s.pkgidx;
+    std::optional<std::span<const std::byte>> blob = blob_of(db, s, noted);
     if (!blob) continue;
     try {
       out.push_back(parse_rpm_header(*blob));
     } catch (const Error& e) {
-      notes.push_back(kWhat + "package " + std::to_string(s.pkgidx) + ": " + e.what());
+      noted.add("package " + std::to_string(s.pkgidx) + ": " + e.what());
     }
   }
   return out;

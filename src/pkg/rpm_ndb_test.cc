@@ -192,5 +192,24 @@ TEST(RpmNdbTest, AnInconsistentSlotOrBlobIsSkippedWithANote) {
   check(bad, {"a", "c"}, "package 2: rpm header");
 }
 
+TEST(RpmNdbTest, OverlappingBlobsAreReadOnceAndNotesAreCapped) {
+  // Every blob byte is read for one package at most (a hostile file cannot make the reader go
+  // over its bytes once per slot), and the notes stay few however many slots are bad.
+  std::string db = ndb_packages({header("a")}, 9);
+  uint32_t blkoff = get32(db, slot_of(0) + 8), blkcnt = get32(db, slot_of(0) + 12);
+  for (uint32_t i = 1; i <= 1000; ++i) {  // slots up to byte 32048, in the 9 pages
+    put32(db, slot_of(i) + 4, 100 + i);
+    put32(db, slot_of(i) + 8, blkoff);
+    put32(db, slot_of(i) + 12, blkcnt);
+  }
+  std::vector<std::string> notes;
+  EXPECT_EQ(names(db, notes), (std::vector<std::string>{"a"}));
+  ASSERT_EQ(notes.size(), 11u);
+  EXPECT_EQ(notes[0],
+            "rpmdb Packages.db (ndb): package 101 (slot 4): its blob overlaps package 1's: "
+            "skipped");
+  EXPECT_EQ(notes[10], "rpmdb Packages.db (ndb): 990 more slots or blobs skipped likewise");
+}
+
 }  // namespace
 }  // namespace coroner::pkg
