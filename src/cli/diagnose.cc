@@ -312,7 +312,6 @@ CommandResult run_diagnose(const Request& request) {
   rep.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ostringstream text;
-  report::TextOptions to;
   if (d.format == "html") {
     rep.layers = report::layer_rows(*image);
     rep.filesystem = report::summarize_filesystem(image->tree());

@@ -13,7 +13,7 @@ namespace {
 
 constexpr uint16_t EM_386 = 3, EM_ARM = 40, EM_X86_64 = 62, EM_AARCH64 = 183, EM_PPC64 = 21,
                    EM_S390 = 22, EM_RISCV = 243, EM_LOONGARCH = 258;
-constexpr uint8_t ELFCLASS32 = 1, ELFCLASS64 = 2;
+constexpr uint8_t ELFCLASS64 = 2;  // else ELFCLASS32 (1)
 constexpr uint8_t ELFDATA2LSB = 1;
 constexpr uint8_t ELFOSABI_SYSV = 0, ELFOSABI_GNU = 3;
 constexpr uint16_t ET_EXEC = 2, ET_DYN = 3;
