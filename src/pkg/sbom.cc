@@ -2,8 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
 #include "base/bytes.h"
 #include "base/digest.h"
+#include "pkg/spdx_license.h"
 
 namespace coroner::pkg {
 namespace {
@@ -90,7 +96,12 @@ std::string cyclonedx_json(const Inventory& inv, const SbomSubject& subject) {
     std::string u = purl(p, inv.os);
     nlohmann::json c = {
         {"type", "library"}, {"bom-ref", u}, {"name", p.name}, {"version", p.version}, {"purl", u}};
-    if (!p.license.empty()) c["licenses"] = {{{"expression", p.license}}};
+    // An SPDX expression only when it is one ("GPLv2+" of an older rpm is a license name).
+    if (std::optional<std::string> e = spdx_expression(p.license)) {
+      c["licenses"] = {{{"expression", *e}}};
+    } else if (!p.license.empty()) {
+      c["licenses"] = {{{"license", {{"name", p.license}}}}};
+    }
     nlohmann::json props = layer_properties(p, subject);
     if (!props.empty()) c["properties"] = props;
     components.push_back(std::move(c));
@@ -114,17 +125,36 @@ std::string spdx_json(const Inventory& inv, const SbomSubject& subject) {
   nlohmann::json relationships = nlohmann::json::array();
   std::string names;
   size_t n = 0;
+  // License fields that are no SPDX expression: each becomes a LicenseRef- with its text in
+  // hasExtractedLicensingInfos, as SPDX 2.3 wants (raw text -> id).
+  std::map<std::string, std::string> refs;
+  std::set<std::string> ref_ids;
+  auto declared = [&](const std::string& license) -> std::string {
+    if (license.empty()) return "NOASSERTION";
+    if (std::optional<std::string> e = spdx_expression(license)) return *e;
+    auto [it, added] = refs.emplace(license, "");
+    if (added) {
+      std::string id = "LicenseRef-" + spdx_id(license);
+      for (int k = 2; !ref_ids.insert(id).second; ++k) {
+        id = "LicenseRef-" + spdx_id(license) + "-" + std::to_string(k);
+      }
+      it->second = id;
+    }
+    return it->second;
+  };
   for (const InstalledPackage& p : inv.packages) {
-    std::string id = "SPDXRef-Package-" +
-                     std::string(p.manager == Manager::kApk ? "apk-" : "deb-") + spdx_id(p.name) +
-                     "-" + std::to_string(++n);
+    std::string_view kind = p.manager == Manager::kApk   ? "apk"
+                            : p.manager == Manager::kRpm ? "rpm"
+                                                         : "deb";
+    std::string id =
+        "SPDXRef-Package-" + std::string(kind) + "-" + spdx_id(p.name) + "-" + std::to_string(++n);
     nlohmann::json pk = {{"SPDXID", id},
                          {"name", p.name},
                          {"versionInfo", p.version},
                          {"downloadLocation", "NOASSERTION"},
                          {"filesAnalyzed", false},
                          {"licenseConcluded", "NOASSERTION"},
-                         {"licenseDeclared", p.license.empty() ? "NOASSERTION" : p.license},
+                         {"licenseDeclared", declared(p.license)},
                          {"copyrightText", "NOASSERTION"},
                          {"externalRefs",
                           {{{"referenceCategory", "PACKAGE-MANAGER"},
@@ -149,6 +179,18 @@ std::string spdx_json(const Inventory& inv, const SbomSubject& subject) {
       {"creationInfo", {{"created", subject.created}, {"creators", {"Tool: coroner-0.1.0"}}}},
       {"packages", packages},
       {"relationships", relationships}};
+  if (!refs.empty()) {
+    nlohmann::json infos = nlohmann::json::array();
+    for (const auto& [text, id] : refs) {
+      infos.push_back({{"licenseId", id},
+                       {"extractedText", text},
+                       {"name", text},
+                       {"comment",
+                        "the license field of the package database, not an SPDX "
+                        "license expression"}});
+    }
+    doc["hasExtractedLicensingInfos"] = infos;
+  }
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -73,5 +73,45 @@ TEST(SbomTest, CycloneDxAndSpdxCarryEveryPackage) {
   EXPECT_EQ(spdx["relationships"][0]["relatedSpdxElement"], "SPDXRef-Package-deb-libc6-1");
 }
 
+TEST(SbomTest, LicensesAreExpressionsOnlyWhenTheyAreSpdx) {
+  // apk's "MIT OR Apache-2.0" is an SPDX expression; CentOS rpm's "GPLv2+" and "GPLv2+ and BSD"
+  // are license names: CycloneDX gets license.name, SPDX a LicenseRef- with its text.
+  Inventory inv;
+  inv.os = {"centos", "7", ""};
+  auto pkg = [](std::string name, Manager m, std::string license) {
+    InstalledPackage p;
+    p.manager = m;
+    p.name = std::move(name);
+    p.version = "1-1";
+    p.license = std::move(license);
+    return p;
+  };
+  inv.packages = {pkg("a", Manager::kApk, "mit or Apache-2.0"), pkg("b", Manager::kRpm, "GPLv2+"),
+                  pkg("c", Manager::kRpm, "GPLv2+"), pkg("d", Manager::kRpm, "GPLv2+ and BSD"),
+                  pkg("e", Manager::kRpm, "")};
+  SbomSubject s{"tar:img.tar", "", {}, "2026-01-01T00:00:00Z"};
+  auto cdx = nlohmann::json::parse(cyclonedx_json(inv, s));
+  EXPECT_EQ(cdx["components"][0]["licenses"][0]["expression"], "MIT OR Apache-2.0");
+  EXPECT_EQ(cdx["components"][1]["licenses"][0]["license"]["name"], "GPLv2+");
+  EXPECT_FALSE(cdx["components"][4].contains("licenses"));
+  auto spdx = nlohmann::json::parse(spdx_json(inv, s));
+  const auto& p = spdx["packages"];
+  EXPECT_EQ(p[0]["licenseDeclared"], "MIT OR Apache-2.0");
+  EXPECT_EQ(p[1]["SPDXID"], "SPDXRef-Package-rpm-b-2");
+  EXPECT_EQ(p[1]["licenseDeclared"], "LicenseRef-GPLv2-");
+  EXPECT_EQ(p[2]["licenseDeclared"], "LicenseRef-GPLv2-");
+  EXPECT_EQ(p[3]["licenseDeclared"], "LicenseRef-GPLv2--and-BSD");
+  EXPECT_EQ(p[4]["licenseDeclared"], "NOASSERTION");
+  const auto& infos = spdx["hasExtractedLicensingInfos"];
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_EQ(infos[0]["licenseId"], "LicenseRef-GPLv2-");
+  EXPECT_EQ(infos[0]["extractedText"], "GPLv2+");
+  // Two texts that make the same id get told apart.
+  inv.packages = {pkg("f", Manager::kRpm, "A B"), pkg("g", Manager::kRpm, "A+B")};
+  auto two = nlohmann::json::parse(spdx_json(inv, s));
+  EXPECT_EQ(two["packages"][0]["licenseDeclared"], "LicenseRef-A-B");
+  EXPECT_EQ(two["packages"][1]["licenseDeclared"], "LicenseRef-A-B-2");
+}
+
 }  // namespace
 }  // namespace coroner::pkg
