@@ -5,7 +5,9 @@
 # nothing but /var/lib/rpm/Packages (so every file is missing): `coroner packages` lists what
 # Debian's rpm (bdb_ro backend) lists with -qa, and `coroner packages --verify` prints what
 # `rpm -V -a` prints, line for line (every file's path, and its %doc/%config/%ghost/noreplace/
-# artifact marker). The largest is read from a tar: too (a capture over 16 MiB).
+# artifact marker). The largest is read from a tar: too (a capture over 16 MiB), and its
+# CycloneDX SBOM validates against the official CycloneDX 1.5 schema, its SPDX one defines every
+# LicenseRef it uses.
 # Usage: rpm_real_db_test.sh CORONER_BINARY   (root; exit 77 without rpm; downloads the Debian
 # package once from this machine's apt archive into $CORONER_CACHE)
 set -euo pipefail
@@ -57,4 +59,47 @@ for p in json.load(sys.stdin)["packages"]: print(p["name"], p["version"], p["arc
   fi
   [ ! -s "$TMP/$name.qa" ] && { log "$name: rpm -qa listed nothing"; FAIL=1; }
 done
+# The SBOMs of the largest root: CycloneDX validates against the official 1.5 schema (from the
+# npm package @cyclonedx/cyclonedx-library 6.13.1, fetched once into the cache), and in the SPDX
+# 2.3 document every license is an SPDX expression, NOASSERTION, or a LicenseRef- defined in
+# hasExtractedLicensingInfos (CentOS's "GPLv2+" is a name, not an expression).
+cdx_cache=$CORONER_CACHE/cyclonedx-library-6.13.1
+if [ ! -s "$cdx_cache/bom-1.5.SNAPSHOT.schema.json" ]; then
+  command -v npm >/dev/null || die "npm missing and $cdx_cache not cached"
+  mkdir -p "$TMP/npm" "$cdx_cache"
+  (cd "$TMP/npm" && npm pack --silent @cyclonedx/cyclonedx-library@6.13.1 >/dev/null) ||
+    die "npm pack @cyclonedx/cyclonedx-library@6.13.1 failed"
+  tar -xzf "$TMP"/npm/*.tgz -C "$TMP/npm" package/res/schema
+  cp "$TMP"/npm/package/res/schema/{bom-1.5,spdx,jsf-0.82}.SNAPSHOT.schema.json "$cdx_cache/"
+fi
+name=$(basename "$(dirname "$largest")")
+"$CORONER" packages "rootfs:$TMP/$name" --format cyclonedx >"$TMP/cdx.json"
+"$CORONER" packages "rootfs:$TMP/$name" --format spdx >"$TMP/spdx.json"
+python3 - "$cdx_cache" "$TMP/cdx.json" "$TMP/spdx.json" <<'PY' || FAIL=1
+import json, sys, warnings
+import jsonschema
+warnings.simplefilter("ignore", DeprecationWarning)
+d, cdx_path, spdx_path = sys.argv[1:]
+store = {}
+for f in ["bom-1.5", "spdx", "jsf-0.82"]:
+    s = json.load(open(f"{d}/{f}.SNAPSHOT.schema.json"))
+    store[s["$id"]] = s
+    store[s["$id"].rsplit("/", 1)[1]] = s
+bom = store["http://cyclonedx.org/schema/bom-1.5.schema.json"]
+validator = jsonschema.Draft7Validator(bom, resolver=jsonschema.RefResolver.from_schema(bom, store=store))
+cdx = json.load(open(cdx_path))
+errors = list(validator.iter_errors(cdx))
+for e in errors[:5]:
+    print("CycloneDX:", list(e.path), e.message[:200])
+names = sum(1 for c in cdx["components"] for l in c.get("licenses", []) if "license" in l)
+exprs = sum(1 for c in cdx["components"] for l in c.get("licenses", []) if "expression" in l)
+print(f"CycloneDX 1.5 schema: {len(errors)} errors; {len(cdx['components'])} components, "
+      f"{exprs} license expressions, {names} license names")
+spdx = json.load(open(spdx_path))
+refs = {i["licenseId"] for i in spdx.get("hasExtractedLicensingInfos", [])}
+bad = [p["licenseDeclared"] for p in spdx["packages"]
+       if p["licenseDeclared"].startswith("LicenseRef-") and p["licenseDeclared"] not in refs]
+print(f"SPDX 2.3: {len(spdx['packages'])} packages, {len(refs)} LicenseRefs, {len(bad)} undefined")
+sys.exit(1 if errors or bad or not names or not refs else 0)
+PY
 exit $FAIL
