@@ -45,7 +45,7 @@ class Parser {
   explicit Parser(std::vector<std::string> tokens) : t_(std::move(tokens)) {}
 
   std::optional<std::string> parse() {
-    std::optional<std::string> e = or_expr(0);
+    std::optional<std::string> e = chain(0, true);
     if (!e || i_ != t_.size()) return std::nullopt;
     return e;
   }
@@ -53,24 +53,15 @@ class Parser {
  private:
   bool is(std::string_view word) const { return i_ < t_.size() && lower(t_[i_]) == word; }
 
-  std::optional<std::string> or_expr(int depth) {
-    std::optional<std::string> left = and_expr(depth);
-    while (left && is("or")) {
+  // OR over AND over primaries: left (OP right)*.
+  std::optional<std::string> chain(int depth, bool is_or) {
+    auto operand = [&] { return is_or ? chain(depth, false) : primary(depth); };
+    std::optional<std::string> left = operand();
+    while (left && is(is_or ? "or" : "and")) {
       ++i_;
-      std::optional<std::string> right = and_expr(depth);
+      std::optional<std::string> right = operand();
       if (!right) return std::nullopt;
-      *left += " OR " + *right;
-    }
-    return left;
-  }
-
-  std::optional<std::string> and_expr(int depth) {
-    std::optional<std::string> left = primary(depth);
-    while (left && is("and")) {
-      ++i_;
-      std::optional<std::string> right = primary(depth);
-      if (!right) return std::nullopt;
-      *left += " AND " + *right;
+      *left += (is_or ? " OR " : " AND ") + *right;
     }
     return left;
   }
@@ -79,7 +70,7 @@ class Parser {
     if (i_ >= t_.size() || depth > 32) return std::nullopt;
     if (t_[i_] == "(") {
       ++i_;
-      std::optional<std::string> e = or_expr(depth + 1);
+      std::optional<std::string> e = chain(depth + 1, true);
       if (!e || i_ >= t_.size() || t_[i_] != ")") return std::nullopt;
       ++i_;
       return "(" + *e + ")";
