@@ -709,12 +709,21 @@ OsRelease parse_os_release(std::string_view text) {
   return os;
 }
 
+namespace {
+
+// /etc/os-release, else /usr/lib/os-release, as systemd reads them; empty fields without either.
+OsRelease read_os_release(const Db& db) {
+  auto os = db.file("/etc/os-release");
+  if (!os) os = db.file("/usr/lib/os-release");
+  return os ? parse_os_release(os->text) : OsRelease{};
+}
+
+}  // namespace
+
 Inventory inventory(const fs::Tree& tree, std::span<const scan::LayerIndex> layers) {
   Db db(tree, layers);
   Inventory inv;
-  auto os = db.file("/etc/os-release");
-  if (!os) os = db.file("/usr/lib/os-release");
-  if (os) inv.os = parse_os_release(os->text);
+  inv.os = read_os_release(db);
   add_dpkg(db, inv);
   add_apk(db, inv);
   add_rpm(db, inv);
@@ -774,6 +783,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
                     const LayerReader& read, const KnownDigest& known) {
   Db db(tree, layers);
   VerifyReport report;
+  report.os = read_os_release(db);
   std::vector<Item> items;
   dpkg_items(db, items, report.notes);
   apk_items(db, items, report.notes);

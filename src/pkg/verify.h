@@ -117,6 +117,7 @@ struct VerifyFinding {
 
 struct VerifyReport {
   std::vector<VerifyFinding> findings;  // by (manager, package, list order)
+  OsRelease os;  // the image's os-release (the audit names the package tool of the distribution)
   uint64_t paths_checked = 0;
   uint64_t files_hashed = 0;
   uint64_t bytes_hashed = 0;

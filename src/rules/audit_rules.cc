@@ -569,9 +569,28 @@ std::string_view package_rule(const pkg::VerifyFinding& v) {
   return v.rule();
 }
 
-std::string reinstall_fix(pkg::Manager m, const std::string& package) {
+// The tool an rpm distribution reinstalls packages with: zypper on SUSE, yum before RHEL 8 (and
+// on Amazon Linux 2), dnf otherwise (Fedora, RHEL 8+, Amazon Linux 2023, or an unknown os).
+std::string rpm_reinstall(const pkg::OsRelease& os) {
+  std::string_view id = os.id;
+  if (starts_with(id, "opensuse") || id == "sles" || id == "sled" || id == "sle-micro" ||
+      id == "suse") {
+    return "zypper install --force ";
+  }
+  int major = 0;
+  for (char ch : os.version_id) {
+    if (ch < '0' || ch > '9' || major > 1000) break;
+    major = major * 10 + (ch - '0');
+  }
+  bool el = id == "centos" || id == "rhel" || id == "ol" || id == "scientific" ||
+            id == "almalinux" || id == "rocky" || id == "cloudlinux";
+  if ((el && major > 0 && major < 8) || (id == "amzn" && major == 2)) return "yum reinstall ";
+  return "dnf reinstall ";
+}
+
+std::string reinstall_fix(pkg::Manager m, const std::string& package, const pkg::OsRelease& os) {
   std::string cmd = m == pkg::Manager::kApk   ? "apk fix " + escape(package)
-                    : m == pkg::Manager::kRpm ? "dnf reinstall " + escape(package)
+                    : m == pkg::Manager::kRpm ? rpm_reinstall(os) + escape(package)
                                               : "apt-get install --reinstall " + escape(package);
   return cmd + ", or remove the package with the package manager";
 }
@@ -642,7 +661,7 @@ void package_files(Ctx& c) {
     f.evidence.push_back(std::string(manager_name(v.manager)) + " --verify: " + v.line());
     f.fix = rule == "conffile-modified"
                 ? "nothing to do if the change is intended; keep it in your own config layer"
-                : reinstall_fix(v.manager, v.package);
+                : reinstall_fix(v.manager, v.package, c.in.packages->os);
   }
   for (auto& [key, r] : rest) {
     Finding& f =
@@ -654,7 +673,8 @@ void package_files(Ctx& c) {
     if (r.count > kMaxListed) {
       f.evidence.push_back("... " + std::to_string(r.count - kMaxListed) + " more");
     }
-    if (key.first != "conffile-modified") f.fix = reinstall_fix(r.manager, key.second);
+    if (key.first != "conffile-modified")
+      f.fix = reinstall_fix(r.manager, key.second, c.in.packages->os);
   }
 }
 

@@ -371,6 +371,27 @@ TEST_F(AuditTest, RpmChangesAreNamedAndMtimeAloneIsNotReported) {
             "(changed by layer 1)");
   EXPECT_EQ(f[0].evidence[0], "rpm --verify: SM.......    /usr/bin/hello");
 }
+TEST_F(AuditTest, RpmFixNamesTheToolOfTheDistribution) {
+  auto fix_on = [&](std::string id, std::string version) {
+    packages.emplace();
+    packages->os = {std::move(id), std::move(version), ""};
+    auto v = verify_finding("bash", "/usr/bin/bash", false, 0);
+    v.manager = pkg::Manager::kRpm;
+    v.digest = pkg::Check::kFail;
+    packages->findings.push_back(v);
+    auto f = of(audit(), "package-file-modified");
+    return f.empty() ? std::string("no finding") : f[0].fix;
+  };
+  const std::string rest = ", or remove the package with the package manager";
+  EXPECT_EQ(fix_on("fedora", "39"), "dnf reinstall bash" + rest);
+  EXPECT_EQ(fix_on("rhel", "8.9"), "dnf reinstall bash" + rest);
+  EXPECT_EQ(fix_on("centos", "7"), "yum reinstall bash" + rest);
+  EXPECT_EQ(fix_on("amzn", "2"), "yum reinstall bash" + rest);
+  EXPECT_EQ(fix_on("amzn", "2023"), "dnf reinstall bash" + rest);
+  EXPECT_EQ(fix_on("opensuse-leap", "15.5"), "zypper install --force bash" + rest);
+  EXPECT_EQ(fix_on("sles", "15.6"), "zypper install --force bash" + rest);
+  EXPECT_EQ(fix_on("", ""), "dnf reinstall bash" + rest);
+}
 TEST_F(AuditTest, ModifiedConffileIsInfoNotPackageFileModified) {
   packages.emplace();
   auto v = verify_finding("base-files", "/etc/debian_version", true, 1);
