@@ -6,18 +6,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/text.h"
+
 namespace coroner::pkg {
 namespace {
 
 constexpr std::string_view kIdsText =
 #include "spdx_license_ids.inc"
     ;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Lower-cased identifier -> as the list writes it.
 const std::unordered_map<std::string, std::string_view>& known_ids() {
@@ -28,7 +24,7 @@ const std::unordered_map<std::string, std::string_view>& known_ids() {
       size_t nl = rest.find('\n');
       std::string_view line = rest.substr(0, nl);
       rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-      if (!line.empty() && line[0] != '#') m->emplace(lower(line), line);
+      if (!line.empty() && line[0] != '#') m->emplace(ascii_lower(line), line);
     }
     return m;
   }();
@@ -51,7 +47,7 @@ class Parser {
   }
 
  private:
-  bool is(std::string_view word) const { return i_ < t_.size() && lower(t_[i_]) == word; }
+  bool is(std::string_view word) const { return i_ < t_.size() && ascii_lower(t_[i_]) == word; }
 
   // OR over AND over primaries: left (OP right)*.
   std::optional<std::string> chain(int depth, bool is_or) {
@@ -91,7 +87,7 @@ class Parser {
 
   // An identifier of the list (maybe with "+"), or a LicenseRef / DocumentRef reference.
   static std::optional<std::string> license(std::string_view tok) {
-    std::string l = lower(tok);
+    std::string l = ascii_lower(tok);
     if (l == "and" || l == "or" || l == "with" || tok == "(" || tok == ")") return std::nullopt;
     if (l.starts_with("licenseref-") || l.starts_with("documentref-")) {
       return std::all_of(tok.begin(), tok.end(),
