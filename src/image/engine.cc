@@ -1,14 +1,11 @@
 #include "image/engine.h"
 
-#include <curl/curl.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,6 +13,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/text.h"
+#include "image/http.h"
 
 namespace coroner::image::engine {
 namespace {
@@ -23,9 +21,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr uint64_t kMaxBody = 64ull << 20;  // bodies read whole (inspect, lists, logs)
-constexpr long kConnectTimeoutSeconds = 10;
-
-std::atomic<int> g_interrupt{0};
 
 // --- version numbers ------------------------------------------------------------------------
 
@@ -102,184 +97,41 @@ std::string current_context(const EndpointInputs& in) {
   return c.is_string() ? c.get<std::string>() : std::string();
 }
 
-// --- curl ------------------------------------------------------------------------------------
+// --- requests --------------------------------------------------------------------------------
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
-using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-int progress_cb(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return g_interrupt.load() != 0 ? 1 : 0;
-}
-
-struct Body {
-  std::string data;
-  bool too_big = false;
-};
-
-size_t body_cb(char* p, size_t size, size_t n, void* user) {
-  auto* b = static_cast<Body*>(user);
-  size_t len = size * n;
-  if (b->data.size() + len > kMaxBody) {
-    b->too_big = true;
-    return 0;
-  }
-  b->data.append(p, len);
-  return len;
-}
-
-CurlPtr new_handle(const Endpoint& e, const std::string& url) {
-  global_init();
-  CurlPtr c(curl_easy_init());
-  if (!c) throw Error("libcurl: out of memory");
-  CURL* h = c.get();
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  if (e.kind == Endpoint::Kind::kUnix)
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e.address.c_str());
+http::Request request_for(const Endpoint& e, const std::string& url) {
+  http::Request r;
+  r.url = url;
+  if (e.kind == Endpoint::Kind::kUnix) r.unix_socket = e.address;
   if (e.tls) {
-    if (!e.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, e.ca_file.c_str());
-    if (!e.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, e.cert_file.c_str());
-    if (!e.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, e.key_file.c_str());
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e.tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e.tls_verify ? 2L : 0L);
+    r.ca_file = e.ca_file;
+    r.cert_file = e.cert_file;
+    r.key_file = e.key_file;
+    r.tls_verify = e.tls_verify;
   }
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "coroner");
-  return c;
+  r.max_body = kMaxBody;
+  return r;
 }
 
 // One line naming the daemon and what to do about a transport failure.
-[[noreturn]] void throw_transport(const Endpoint& e, CURL* h, CURLcode rc, const char* errbuf) {
-  long os_errno = 0;
-  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-  std::string where = e.url() + " (" + e.origin + ")";
-  if (rc == CURLE_ABORTED_BY_CALLBACK && g_interrupt.load() != 0) {
-    throw Error("Docker daemon: interrupted by signal " + std::to_string(g_interrupt.load()));
-  }
-  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-      rc == CURLE_OPERATION_TIMEDOUT) {
-    if (os_errno == EACCES) {
-      throw Error("Docker daemon: permission denied on the socket " + e.address +
-                  " (add your user to the docker group, or run as root)");
-    }
-    std::string why = os_errno == ENOENT  ? "no such socket"
-                      : os_errno != 0     ? std::strerror(static_cast<int>(os_errno))
-                      : errbuf[0] != '\0' ? std::string(errbuf)
-                                          : curl_easy_strerror(rc);
-    throw Error("Docker daemon not reachable at " + where + ": " + why +
-                " (is dockerd running? set DOCKER_HOST to its socket)");
-  }
-  std::string why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-  throw Error("Docker daemon at " + where + ": " + why);
-}
-
-// A response body read as it arrives, pulled through curl's multi interface in read().
-class CurlStream : public ByteStream {
- public:
-  CurlStream(const Endpoint& e, const std::string& url, std::string name)
-      : endpoint_(e),
-        handle_(new_handle(e, url)),
-        multi_(curl_multi_init()),
-        name_(std::move(name)) {
-    if (!multi_) throw Error("libcurl: out of memory");
-    errbuf_[0] = '\0';
-    curl_easy_setopt(handle_.get(), CURLOPT_ERRORBUFFER, errbuf_);
-    curl_easy_setopt(handle_.get(), CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(handle_.get(), CURLOPT_WRITEDATA, this);
-    curl_multi_add_handle(multi_.get(), handle_.get());
-    added_ = true;
-    // Wait for the status line: an HTTP error is an Error before anyone reads.
-    while (status_ == 0 && !done_) pump();
-    if (status_ >= 300 || (done_ && status_ == 0)) {
-      while (!done_) pump();
-      Response r{status_, std::move(buf_)};
-      throw Error(name_ + ": " + error_message(r));
-    }
-  }
-  ~CurlStream() override {
-    if (added_) curl_multi_remove_handle(multi_.get(), handle_.get());
-  }
-
-  size_t read(std::span<std::byte> out) override {
-    while (pos_ == buf_.size() && !done_) pump();
-    size_t n = std::min(out.size(), buf_.size() - pos_);
-    std::memcpy(out.data(), buf_.data() + pos_, n);
-    pos_ += n;
-    if (pos_ == buf_.size()) {
-      buf_.clear();
-      pos_ = 0;
-    }
-    return n;
-  }
-  std::string name() const override { return name_; }
-
- private:
-  static size_t write_cb(char* p, size_t size, size_t n, void* user) {
-    auto* s = static_cast<CurlStream*>(user);
-    if (s->status_ == 0) curl_easy_getinfo(s->handle_.get(), CURLINFO_RESPONSE_CODE, &s->status_);
-    s->buf_.append(p, size * n);
-    return size * n;
-  }
-
-  void pump() {
-    int running = 0;
-    CURLMcode mc = curl_multi_perform(multi_.get(), &running);
-    if (mc != CURLM_OK) throw Error(name_ + ": libcurl: " + curl_multi_strerror(mc));
-    if (running == 0) {
-      finish();
-      return;
-    }
-    if (status_ == 0) curl_easy_getinfo(handle_.get(), CURLINFO_RESPONSE_CODE, &status_);
-    if (pos_ < buf_.size()) return;
-    mc = curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
-    if (mc != CURLM_OK) throw Error(name_ + ": libcurl: " + curl_multi_strerror(mc));
-  }
-
-  void finish() {
-    done_ = true;
-    int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_.get(), &left)) {
-      if (m->msg != CURLMSG_DONE) continue;
-      CURLcode rc = m->data.result;
-      if (status_ == 0) curl_easy_getinfo(handle_.get(), CURLINFO_RESPONSE_CODE, &status_);
-      if (rc != CURLE_OK) {
-        try {
-          throw_transport(endpoint_, handle_.get(), rc, errbuf_);
-        } catch (const Error& e) {
-          throw Error(name_ + ": " + e.what());
-        }
+http::Describe describe_for(const Endpoint& e) {
+  return [e](const http::Failure& f) -> std::string {
+    std::string where = e.url() + " (" + e.origin + ")";
+    if (f.signal != 0) return "Docker daemon: interrupted by signal " + std::to_string(f.signal);
+    if (f.unreachable) {
+      if (f.os_errno == EACCES) {
+        return "Docker daemon: permission denied on the socket " + e.address +
+               " (add your user to the docker group, or run as root)";
       }
+      std::string why = f.os_errno == ENOENT ? "no such socket"
+                        : f.os_errno != 0    ? std::strerror(static_cast<int>(f.os_errno))
+                                             : f.detail;
+      return "Docker daemon not reachable at " + where + ": " + why +
+             " (is dockerd running? set DOCKER_HOST to its socket)";
     }
-  }
-
-  Endpoint endpoint_;
-  CurlPtr handle_;
-  MultiPtr multi_;
-  std::string name_;
-  bool added_ = false;
-  bool done_ = false;
-  long status_ = 0;
-  std::string buf_;
-  size_t pos_ = 0;
-  char errbuf_[CURL_ERROR_SIZE];
-};
+    return "Docker daemon at " + where + ": " + f.detail;
+  };
+}
 
 }  // namespace
 
@@ -478,8 +330,8 @@ std::string url_escape(std::string_view s) {
   return out;
 }
 
-void set_interrupt_signal(int sig) { g_interrupt.store(sig); }
-int interrupt_signal() { return g_interrupt.load(); }
+void set_interrupt_signal(int sig) { http::set_interrupt_signal(sig); }
+int interrupt_signal() { return http::interrupt_signal(); }
 
 // --- Client ----------------------------------------------------------------------------------
 
@@ -510,32 +362,11 @@ std::string Client::url(const std::string& path) {
 
 Response Client::perform(const std::string& method, const std::string& path,
                          const std::string* body) {
-  std::string u = url(path);
-  CurlPtr c = new_handle(endpoint_, u);
-  CURL* h = c.get();
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  Body out;
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-  SlistPtr headers;
-  if (method != "GET") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (body != nullptr) {
-    headers.reset(curl_slist_append(nullptr, "Content-Type: application/json"));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->c_str());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
-  }
-  CURLcode rc = curl_easy_perform(h);
-  if (out.too_big) {
-    throw Error("Docker daemon: " + method + " " + path + ": response over " +
-                std::to_string(kMaxBody) + " bytes");
-  }
-  if (rc != CURLE_OK) throw_transport(endpoint_, h, rc, errbuf);
-  Response r;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-  r.body = std::move(out.data);
-  return r;
+  http::Request req = request_for(endpoint_, url(path));
+  req.method = method;
+  req.body = body;
+  http::Reply reply = http::perform(req, describe_for(endpoint_));
+  return Response{reply.status, std::move(reply.body)};
 }
 
 Response Client::get(const std::string& path) { return perform("GET", path, nullptr); }
@@ -545,7 +376,10 @@ Response Client::post_json(const std::string& path, const std::string& json_body
 Response Client::del(const std::string& path) { return perform("DELETE", path, nullptr); }
 
 std::unique_ptr<ByteStream> Client::stream(const std::string& path, std::string name) {
-  return std::make_unique<CurlStream>(endpoint_, url(path), std::move(name));
+  return http::open_stream(request_for(endpoint_, url(path)), std::move(name),
+                           describe_for(endpoint_), [](const http::Reply& r) {
+                             return error_message(Response{r.status, r.body});
+                           });
 }
 
 std::optional<std::string> Client::raw_request(std::string_view method, const std::string& path) {
