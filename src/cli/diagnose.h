@@ -15,6 +15,7 @@ namespace coroner::cli {
 
 struct DiagnoseRequest {
   std::string image, platform;
+  bool insecure = false;
   std::string via;  // docker-daemon: save | export
   std::optional<std::string> entrypoint, user, workdir;
   std::vector<std::string> env;

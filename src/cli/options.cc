@@ -54,6 +54,7 @@ void add_common(CLI::App& cmd, Options& o) {
   cmd.add_option("--platform", o.platform, "os/arch[/variant] to pick from a multi-platform image");
   cmd.add_option("--via", o.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
+  cmd.add_flag("--insecure", o.insecure, explore::kInsecureHelp);
 }
 
 void configure(CLI::App& app, Options& o) {
@@ -136,7 +137,8 @@ void configure(CLI::App& app, Options& o) {
 std::string help_text(CLI::App& app) {
   std::string text = app.help();
   text +=
-      "\nIMAGE: docker-archive:PATH, oci:DIR[:REF], oci-archive:PATH[:REF], tar:PATH, -, "
+      "\nIMAGE: docker-archive:PATH, oci:DIR[:REF], oci-archive:PATH[:REF], "
+      "docker://HOST/NAME[:TAG|@DIGEST], docker-daemon:NAME[:TAG], container:ID, tar:PATH, -, "
       "rootfs:DIR, or a bare path (sniffed).\n"
       "--json: ls, find, grep and diff print one JSON object per line; cat, layers and export "
       "print "
@@ -177,6 +179,7 @@ Request make_request(const Options& o) {
   r.json = o.json;
   r.image = {o.image, o.platform};
   r.image.via = o.via;
+  r.image.insecure = o.insecure;
   if (!o.paths.empty()) r.path = o.paths[0];
   r.paths = o.paths;
   r.long_format = o.long_format;
@@ -203,6 +206,7 @@ Request make_request(const Options& o) {
     r.command = Command::kDiff;
     r.image_b = {o.image_b, o.platform};
     r.image_b.via = o.via;
+    r.image_b.insecure = o.insecure;
     r.diff.path = r.path;
     r.diff.content = !o.no_content;
     r.diff.mtime = o.mtime;

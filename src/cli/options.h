@@ -37,6 +37,7 @@ struct Options {
   std::string command;
   bool json = false;
   std::string platform;
+  bool insecure = false;
   std::string via;  // docker-daemon: save | export
   std::string image;
   std::string pattern;                          // grep

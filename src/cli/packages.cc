@@ -18,7 +18,7 @@ namespace {
 
 struct PackagesRequest {
   std::string image, platform, format = "text";
-  bool verify = false, json = false;
+  bool verify = false, json = false, insecure = false;
   std::string help;
 };
 
@@ -35,6 +35,7 @@ PackagesRequest parse_packages_args(const std::vector<std::string>& args) {
   app.add_option("--format", p.format, "text (default), json, cyclonedx (1.5) or spdx (2.3)")
       ->check(CLI::IsMember({"text", "json", "cyclonedx", "spdx"}));
   app.add_option("--platform", p.platform, "os/arch[/variant] of a multi-platform image");
+  app.add_flag("--insecure", p.insecure, explore::kInsecureHelp);
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -137,6 +138,7 @@ CommandResult run_packages(const Request& request) {
   }
   // Open and scan, keeping the package databases whole.
   explore::ImageRequest ir{p.image, p.platform};
+  ir.insecure = p.insecure;
   ir.capture = pkg::capture_package_db;
   // The packages' digests of their files in the scan's single pass (pkg/digest_pass.h).
   if (p.verify) {

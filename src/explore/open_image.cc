@@ -136,6 +136,7 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
   open.platform = request.platform;
   open.via = request.via;
   open.single_pass = request.single_pass;
+  open.insecure_registry = request.insecure;
   std::unique_ptr<image::ImageSource> source = image::open_source(ref, open);
   // Scan every layer once, in parallel, keeping the accounts files.
   scan::ScanOptions options;

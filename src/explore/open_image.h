@@ -19,6 +19,10 @@
 
 namespace coroner::explore {
 
+// The help of every command's --insecure flag.
+inline constexpr const char* kInsecureHelp =
+    "docker://: allow http and unverified TLS (loopback registries always are)";
+
 struct ImageRequest {
   std::string ref;
   std::string platform;  // "os/arch[/variant]"; empty: the host's
@@ -26,6 +30,7 @@ struct ImageRequest {
   // The command reads each layer once (image::OpenOptions::single_pass): docker-daemon: then
   // keeps no temporary copy of the save stream.
   bool single_pass = false;
+  bool insecure = false;  // docker://: image::OpenOptions::insecure_registry (--insecure)
   // Files to capture besides the accounts files (diagnose: linux_::capture_paths), and scripts
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;

@@ -67,22 +67,6 @@ std::string fetch_blob(const BlobStore& store, const Descriptor& d, std::string_
   return bytes;
 }
 
-void check_layer_count(const ImageConfig& c, size_t layers, std::vector<std::string>& notes) {
-  if (c.diff_ids.size() != layers) {
-    throw Error("config: rootfs.diff_ids lists " + std::to_string(c.diff_ids.size()) +
-                " layers, the manifest " + std::to_string(layers));
-  }
-  // Docker tolerates a history that disagrees with the layers (some builders omit
-  // empty_layer); it only affects which step we name for a layer, so it is a note.
-  if (c.history.empty()) return;
-  size_t non_empty = 0;
-  for (const HistoryEntry& h : c.history) non_empty += h.empty_layer ? 0 : 1;
-  if (non_empty != layers) {
-    notes.push_back("config: history has " + std::to_string(non_empty) + " non-empty steps for " +
-                    std::to_string(layers) + " layers, so layers cannot be matched to build steps");
-  }
-}
-
 // --- OCI layout ----------------------------------------------------------------------------
 
 void check_oci_layout(const BlobStore& store) {

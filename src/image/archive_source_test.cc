@@ -417,8 +417,9 @@ TEST_F(SourceTest, RootfsFolderHasNoStream) {
 }
 
 // docker-daemon: and container: go to the Engine API (engine_test.cc, tests/integration/
-// engine_test.sh); here only that an unreachable daemon is named. docker:// is not built yet.
-TEST_F(SourceTest, UnreachableDaemonIsNamedAndRegistryIsNotSupportedYet) {
+// engine_test.sh), docker:// to a registry (registry_test.cc, tests/integration/registry_test.sh);
+// here only that an unreachable daemon or registry is named.
+TEST_F(SourceTest, UnreachableDaemonOrRegistryIsNamed) {
   const char* old = std::getenv("DOCKER_HOST");
   std::string saved = old ? old : "";
   ::setenv("DOCKER_HOST", "unix:///nonexistent/coroner-test.sock", 1);
@@ -436,7 +437,13 @@ TEST_F(SourceTest, UnreachableDaemonIsNamedAndRegistryIsNotSupportedYet) {
       container.rfind("Docker daemon not reachable at unix:///nonexistent/coroner-test.sock", 0),
       0u)
       << container;
-  EXPECT_EQ(error_of("docker://ghcr.io/a/b:1"), "docker: not supported yet");
+  // Nothing listens on port 1; a loopback registry is tried with https, then http.
+  std::string registry = error_of("docker://127.0.0.1:1/a:1");
+  EXPECT_EQ(registry.rfind("docker://127.0.0.1:1/a:1: not reachable at "
+                           "http://127.0.0.1:1/v2/: ",
+                           0),
+            0u)
+      << registry;
   EXPECT_EQ(error_of("-", "linux"), "platform: \"linux\": expected OS/ARCH or OS/ARCH/VARIANT");
 }
 

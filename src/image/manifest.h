@@ -112,6 +112,10 @@ void require_runnable(const ImageManifest& m, std::string_view what);
 // Error unless `bytes` hash to `digest`: "<what>: digest mismatch: expected X, got Y".
 void verify_digest(std::string_view bytes, std::string_view digest, std::string_view what);
 
+// Error unless the config's rootfs.diff_ids count the manifest's `layers`; a history whose
+// non-empty steps do not count them is a note (layers cannot be matched to build steps).
+void check_layer_count(const ImageConfig& c, size_t layers, std::vector<std::string>& notes);
+
 // "os/arch[/variant]" of a config, "" when it has no os.
 std::string config_platform(const ImageConfig& c);
 

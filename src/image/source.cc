@@ -1,11 +1,11 @@
-// open_source: one entry per transport. docker-daemon:, container: and docker:// are the
-// extension point for engine_source.cc and registry_source.cc: replace their line below.
+// open_source: one entry per transport.
 #include "image/source.h"
 
 #include "base/error.h"
 #include "image/archive_source.h"
 #include "image/engine_source.h"
 #include "image/manifest.h"
+#include "image/registry.h"
 
 namespace coroner::image {
 
@@ -27,9 +27,10 @@ std::unique_ptr<ImageSource> open_source(const Ref& ref, const OpenOptions& opti
     case Transport::kContainer:
       return open_engine_source(ref, options);
     case Transport::kRegistry:
-      break;
+      return open_registry_source(ref, options);
   }
-  throw Error(std::string(transport_name(ref.transport)) + ": not supported yet");
+  CORONER_CHECK(false);
+  return nullptr;
 }
 
 }  // namespace coroner::image

@@ -1,5 +1,5 @@
 // ImageSource: where an image's config and layer blobs come from (an archive, an OCI layout, a
-// flat tar, a folder, later the Docker Engine or a registry). A source reads; it never changes
+// flat tar, a folder, the Docker Engine or a registry). A source reads; it never changes
 // the environment or the daemon. It knows manifests and blobs, not file systems: scan/ turns
 // each layer stream into entries.
 #pragma once
@@ -120,13 +120,15 @@ struct OpenOptions {
   // copy of the stream, and a later open_layer() fetches it again. Otherwise (cat, grep, export,
   // packages --verify read content a second time) the stream is spooled to a temporary file.
   bool single_pass = false;
+  // docker://: allow http and certificates that do not verify for any registry (loopback
+  // registries always are, as Docker treats them).
+  bool insecure_registry = false;
 };
 
 // Opens the image a reference names: reads and verifies the manifest and config (small blobs,
 // checked against their digests at once) and indexes archives; layer blobs are verified by
 // scan/ while it streams them (LayerDesc.digest and diff_id). Error "<transport>: <path>:
-// <member>: <problem>" on anything malformed or missing. docker-daemon:, container: and
-// docker:// are not implemented yet (Error "<transport>: not supported yet").
+// <member>: <problem>" on anything malformed or missing.
 std::unique_ptr<ImageSource> open_source(const Ref& ref, const OpenOptions& options);
 
 }  // namespace coroner::image
