@@ -16,7 +16,7 @@ test_pkgs=(
   docker.io mmdebstrap skopeo umoci uidmap libarchive-tools zstd isal
   busybox-static libcap2-bin time hyperfine python3-jsonschema chromium rpm
   podman
-  db5.3-util curl xz-utils
+  db5.3-util curl xz-utils docker-registry openssl
 )
 
 case "${CORONER_DEPS:-all}" in
