@@ -194,7 +194,8 @@ class CurlStream : public ByteStream {
       finish();
       return;
     }
-    if (status_ == 0) curl_easy_getinfo(handle_.get(), CURLINFO_RESPONSE_CODE, &status_);
+    // status_ is taken at the first body byte (write_cb) or at the end (finish), never from a
+    // response in progress: that may be a redirect curl is about to follow.
     if (pos_ < buf_.size()) return;
     mc = curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
     if (mc != CURLM_OK) throw Error(name_ + ": libcurl: " + curl_multi_strerror(mc));
