@@ -7,7 +7,8 @@
 #          cache would put the gzip blobs of `open` in its manifest);
 #   basic  htpasswd (bcrypt, made with libcrypt's crypt(3)): Basic auth;
 #   token  token auth: bearer tokens from tools/token_server.py (RS256 JWTs that the registry
-#          verifies against its rootcertbundle), for Basic credentials or an identity token.
+#          verifies against its rootcertbundle), for Basic credentials or an identity token; blob
+#          GETs redirected to tools/blob_server.py, an object store that refuses Authorization.
 # What must hold:
 #   - export of each registry image == `docker export` of a created container of the image
 #     (treecmp, without the files Docker injects), and `ls -lR` (with the layer of each entry)
@@ -70,6 +71,22 @@ EOF
   done
   printf -v "PORT_$name" '%s' "$port"
   log "registry $name on 127.0.0.1:$port"
+}
+
+# start_server NAME SCRIPT ARGS... (ARGS include the port file, which is waited for).
+start_server() {
+  local name=$1 script=$2 pid i port_file=""
+  shift 2
+  for a in "$@"; do [[ $a == *.port ]] && port_file=$a; done
+  python3 "$script" "$@" 2>"$T/$name.err" &
+  pid=$!
+  cleanup_push "kill $pid 2>/dev/null || true"
+  for i in $(seq 1 100); do
+    [ -s "$port_file" ] && return 0
+    kill -0 "$pid" 2>/dev/null || die "$name server: $(cat "$T/$name.err")"
+    sleep 0.1
+  done
+  die "$name server did not start"
 }
 
 push() { skopeo copy --quiet --dest-tls-verify=false "$@" || die "skopeo copy $* failed"; }
@@ -255,21 +272,23 @@ grep -qx "$B" "$T/helper.log" || fail "the credential helper was not asked for $
 # --- token auth (bearer) -----------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/token.key" -out "$T/token.crt" -days 2 \
   -subj /CN=coroner-test-token 2>/dev/null || die "openssl req failed"
-python3 "$HERE/tools/token_server.py" "$T/token.port" "$T/token.key" "$T/token.crt" \
-  coroner-test-issuer 'bob:build er' refresh-abc "$T/token.log" 2>"$T/token.err" &
-tpid=$!
-cleanup_push "kill $tpid 2>/dev/null || true"
-for i in $(seq 1 100); do
-  [ -s "$T/token.port" ] && break
-  kill -0 "$tpid" 2>/dev/null || die "token server: $(cat "$T/token.err")"
-  sleep 0.1
-done
+start_server token "$HERE/tools/token_server.py" "$T/token.port" "$T/token.key" "$T/token.crt" \
+  coroner-test-issuer 'bob:build er' refresh-abc "$T/token.log"
+# Blob GETs are redirected to an object store (as Docker Hub, GHCR and ECR do), which refuses a
+# request carrying an Authorization header: the token must not follow the redirect.
+mkdir -p "$T/token/data"
+start_server blobs "$HERE/tools/blob_server.py" "$T/token/data" "$T/blobs.port" "$T/blobs.log"
 start_registry token "auth:
   token:
     realm: http://127.0.0.1:$(cat "$T/token.port")/token
     service: coroner-test-registry
     issuer: coroner-test-issuer
-    rootcertbundle: $T/token.crt"
+    rootcertbundle: $T/token.crt
+middleware:
+  storage:
+    - name: redirect
+      options:
+        baseurl: http://127.0.0.1:$(cat "$T/blobs.port")/"
 K=127.0.0.1:$PORT_token
 push --dest-creds 'bob:build er' --format v2s2 "docker-archive:$SAVE" "docker://$K/team/app:1"
 mkdir -p "$T/cfg-tok" "$T/cfg-idt" "$T/cfg-tok-wrong"
@@ -281,6 +300,8 @@ DOCKER_CONFIG=$T/cfg-tok lslr "docker://$K/team/app:1" >"$T/ls-reg" ||
   fail "ls with a bearer token (Basic credentials to the token server)"
 cmp -s "$T/ls-archive" "$T/ls-reg" || fail "ls -lR through token auth != the docker-archive's"
 grep -q '^GET basic /token' "$T/token.log" || fail "no token was fetched with Basic credentials"
+grep -q ' /docker/registry/v2/blobs/sha256/.* 200$' "$T/blobs.log" || fail "no blob came through the redirect"
+! grep -q ' 400$' "$T/blobs.log" || fail "the token followed the redirect to the object store"
 : >"$T/token.log"
 DOCKER_CONFIG=$T/cfg-idt cor layers "docker://$K/team/app:1" >/dev/null ||
   fail "layers with an identity token (OAuth2 refresh_token grant)"
