@@ -3,8 +3,8 @@
 # filled with skopeo copy from the cached test image `layered` (lib/images.sh). Three registries:
 #   open   no auth: a Docker v2 schema 2 image (gzip), a multi-platform OCI index (amd64, arm64
 #          and an attestation manifest, made here from the OCI layout), then a damaged blob;
-#   zstd   no auth: the OCI image with zstd layers (its own registry, because skopeo's blob
-#          cache would put the gzip blobs of `open` in its manifest);
+#   zstd   no auth, https: the OCI image with zstd layers (its own registry, because skopeo's
+#          blob cache would put the gzip blobs of `open` in its manifest);
 #   basic  htpasswd (bcrypt, made with libcrypt's crypt(3)): Basic auth;
 #   token  token auth: bearer tokens from tools/token_server.py (RS256 JWTs that the registry
 #          verifies against its rootcertbundle), for Basic credentials or an identity token; blob
@@ -41,9 +41,10 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_registry NAME [AUTH_YAML]: sets PORT_<NAME>; storage under $T/NAME.
+# start_registry NAME [YAML [SCHEME]]: sets PORT_<NAME>; storage under $T/NAME. YAML is added
+# at the end of the config: under http: when it is indented (tls:), else at the top level (auth:).
 start_registry() {
-  local name=$1 auth=${2:-} port dir pid i
+  local name=$1 auth=${2:-} scheme=${3:-http} port dir pid i
   dir=$T/$name
   mkdir -p "$dir"
   port=$(free_port)
@@ -62,7 +63,7 @@ EOF
   pid=$!
   cleanup_push "kill $pid 2>/dev/null || true"
   for i in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+    curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" && break
     kill -0 "$pid" 2>/dev/null || {
       cat "$dir/log" >&2
       die "docker-registry $name did not start"
@@ -155,12 +156,16 @@ json.dump(top, open(os.path.join(dst, "index.json"), "w"))
 PY
 push --all --format oci "oci:$T/multi:multi" "docker://$R/multi:1"
 
-# --- the zstd registry -------------------------------------------------------------------------
-start_registry zstd
+# --- the zstd registry, over https (a self-signed certificate: loopback is not verified) ---------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" -days 2 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null || die "openssl req failed"
+start_registry zstd "  tls:
+    certificate: $T/tls.crt
+    key: $T/tls.key" https
 Z=127.0.0.1:$PORT_zstd
 push --format oci "oci:$IMAGE_DIR/oci-zstd:test" "docker://$Z/layered:zstd"
-curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-  "http://$Z/v2/layered/manifests/zstd" >"$T/zstd-manifest.json"
+curl -s --cacert "$T/tls.crt" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+  "https://$Z/v2/layered/manifests/zstd" >"$T/zstd-manifest.json"
 python3 - "$T/zstd-manifest.json" <<'PY' || die "the zstd registry's layers are not all zstd"
 import json, sys
 layers = json.load(open(sys.argv[1]))["layers"]
