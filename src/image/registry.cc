@@ -250,32 +250,44 @@ HelperRunner exec_helper_runner() {
     if (helper.empty() || helper.find('/') != std::string::npos) {
       throw Error(what + ": not a helper name");
     }
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) throw Error(what + ": pipe: " + std::strerror(errno));
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-      ::close(in[0]);
-      ::close(in[1]);
-      throw Error(what + ": pipe: " + std::strerror(errno));
+    // stdin: the server; stdout: the JSON or "credentials not found"; stderr: kept for the
+    // message of a failure (the docker CLI reads them the same way).
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    auto close_all = [&] {
+      for (int* p : {in, out, err}) {
+        for (int i = 0; i < 2; ++i) {
+          if (p[i] >= 0) ::close(p[i]);
+          p[i] = -1;
+        }
+      }
+    };
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+        ::pipe2(err, O_CLOEXEC) != 0) {
+      int e = errno;
+      close_all();
+      throw Error(what + ": pipe: " + std::strerror(e));
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     std::string get = "get";
     char* argv[] = {program.data(), get.data(), nullptr};
     pid_t pid = 0;
     int rc = posix_spawnp(&pid, program.c_str(), &fa, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    ::close(in[0]);
-    ::close(out[1]);
+    for (int* fd : {&in[0], &out[1], &err[1]}) {
+      ::close(*fd);
+      *fd = -1;
+    }
     if (rc != 0) {
-      ::close(in[1]);
-      ::close(out[0]);
+      close_all();
       throw Error(what + ": cannot run it (" + std::strerror(rc) +
                   "; config.json names it: install it or remove the entry)");
     }
-    // The server name is a few bytes: it fits the pipe, so writing first cannot block.
+    // The server name is a few bytes: it fits the pipe, so writing first cannot block. A helper
+    // that exits without reading it must not kill coroner with SIGPIPE.
     struct sigaction ignore {
     }, old{};
     ignore.sa_handler = SIG_IGN;
@@ -283,21 +295,35 @@ HelperRunner exec_helper_runner() {
     [[maybe_unused]] ssize_t w = ::write(in[1], server.data(), server.size());
     ::sigaction(SIGPIPE, &old, nullptr);
     ::close(in[1]);
-    std::string output;
+    in[1] = -1;
+    std::string output, errors;
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    std::string* sinks[2] = {&output, &errors};
     char buf[4096];
-    while (true) {
-      ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      if (output.size() < kMaxHelperOutput) output.append(buf, static_cast<size_t>(n));
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          fds[i].fd = -1;  // closed by close_all below
+          continue;
+        }
+        if (sinks[i]->size() < kMaxHelperOutput) sinks[i]->append(buf, static_cast<size_t>(n));
+      }
     }
-    ::close(out[0]);
+    close_all();
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
     if (output.find("credentials not found") != std::string::npos) return std::nullopt;
     std::string why = std::string(trim(output));
+    if (why.empty()) why = std::string(trim(errors));
     if (why.empty()) why = "it failed with status " + std::to_string(WEXITSTATUS(status));
     throw Error(what + " get: " + escape(why, 300));
   };
@@ -384,6 +410,25 @@ std::string parse_token_reply(std::string_view body) {
   return token;
 }
 
+// The manifest's kind: its mediaType field, else the Content-Type the registry sent, else its
+// fields (mediaType is optional in OCI, and some registries send application/json), as
+// containerd tells them apart.
+std::string media_type_of(std::string_view body, std::string_view content_type,
+                          std::string_view what) {
+  std::string type = peek_media_type(body, what);
+  if (!type.empty()) return type;
+  if (document_kind(content_type) != DocumentKind::kOther || starts_with(content_type, kSchema1)) {
+    return std::string(content_type);
+  }
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) return std::string(content_type);
+  if (j.contains("manifests")) return std::string(kOciIndex);
+  if (j.contains("config") && j.contains("layers")) return std::string(kOciManifest);
+  if (j.contains("schemaVersion") && j["schemaVersion"] == 1)
+    return std::string(kSchema1) + "+json";
+  return std::string(content_type);
+}
+
 // --- Client ----------------------------------------------------------------------------------
 
 Client::Client(Name name, ClientOptions options)
@@ -398,6 +443,15 @@ std::string Client::describe_failure(const std::string& url, bool tls, bool unre
   std::string out = (unreachable ? "not reachable at " : "") + escape(url, 200) + ": " + detail;
   if (tls && !insecure_) out += " (a registry without a certificate coroner trusts: --insecure)";
   return out;
+}
+
+// What a 401 or 403 means for this user: refused credentials, or none (Docker Hub also answers
+// 401 for a repository that does not exist).
+std::string Client::denied_hint(long status) const {
+  if (status != 401 && status != 403) return {};
+  if (credentials_) return " (the credentials from " + credentials_->origin + " were refused)";
+  return " (no credentials for " + name_.domain + " in config.json: docker login " + name_.domain +
+         "; or the repository does not exist)";
 }
 
 std::string Client::authorization() const {
@@ -500,12 +554,7 @@ std::string Client::fetch_token(const std::string& realm, const std::string& ser
     return describe_failure(r.url, f.tls, f.unreachable, f.detail);
   });
   if (reply.status != 200) {
-    std::string hint = credentials_
-                           ? " (the credentials from " + credentials_->origin + " were refused)"
-                           : " (no credentials for " + name_.domain +
-                                 " in config.json: docker login " + name_.domain + ")";
-    throw Error(what + ": " + error_message(reply.status, reply.body) +
-                (reply.status == 401 || reply.status == 403 ? hint : ""));
+    throw Error(what + ": " + error_message(reply.status, reply.body) + denied_hint(reply.status));
   }
   return with_context(what, [&] { return parse_token_reply(reply.body); });
 }
@@ -531,13 +580,8 @@ Client::Manifest Client::manifest(const std::string& reference) {
       continue;
     }
     if (reply.status != 200) {
-      std::string hint;
-      if (reply.status == 401 || reply.status == 403) {
-        hint = credentials_ ? " (the credentials from " + credentials_->origin + " were refused)"
-                            : " (no credentials for " + name_.domain +
-                                  " in config.json: docker login " + name_.domain + ")";
-      }
-      throw Error(what + ": " + error_message(reply.status, reply.body) + hint);
+      throw Error(what + ": " + error_message(reply.status, reply.body) +
+                  denied_hint(reply.status));
     }
     std::string type = reply.header("content-type");
     type = std::string(trim(type.substr(0, type.find(';'))));

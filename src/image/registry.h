@@ -75,6 +75,15 @@ std::optional<Credentials> find_credentials(std::string_view config_json, std::s
 // (escaped, bounded), else "HTTP <status>".
 std::string error_message(long status, std::string_view body);
 
+// Docker's schema 1 manifests ("...manifest.v1+json", "+prettyjws"): refused, deprecated.
+inline constexpr std::string_view kSchema1 = "application/vnd.docker.distribution.manifest.v1";
+
+// The media type of a manifest: its mediaType field, else the Content-Type, else its fields
+// (mediaType is optional in OCI, and some registries send application/json), as containerd
+// tells them apart.
+std::string media_type_of(std::string_view body, std::string_view content_type,
+                          std::string_view what);
+
 // The token of a token server's JSON reply ("token", else "access_token"). Error otherwise.
 std::string parse_token_reply(std::string_view body);
 
@@ -113,6 +122,7 @@ class Client {
   };
   void connect();
   std::string authorization() const;
+  std::string denied_hint(long status) const;
   void authenticate(const std::string& challenge_header);
   std::string fetch_token(const std::string& realm, const std::string& service,
                           const std::string& scope);

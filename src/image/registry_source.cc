@@ -10,8 +10,6 @@
 namespace coroner::image {
 namespace {
 
-constexpr std::string_view kSchema1 = "application/vnd.docker.distribution.manifest.v1";
-
 class RegistrySource : public ImageSource {
  public:
   RegistrySource(std::unique_ptr<registry::Client> client, ImageInfo info)
@@ -27,12 +25,6 @@ class RegistrySource : public ImageSource {
   std::unique_ptr<registry::Client> client_;
   ImageInfo info_;
 };
-
-// The manifest's kind: its mediaType field, else the Content-Type the registry sent.
-std::string media_type_of(const registry::Client::Manifest& m, std::string_view what) {
-  std::string type = peek_media_type(m.body, what);
-  return type.empty() ? m.media_type : type;
-}
 
 // A manifest named by a descriptor (an index entry): its size and digest checked.
 std::string fetch_manifest(registry::Client& client, const Descriptor& d) {
@@ -53,8 +45,8 @@ ImageInfo read_image(registry::Client& client, const Ref& ref, const OpenOptions
   registry::Client::Manifest top = client.manifest(name.reference());
   std::string what = "manifest " + name.reference();
   if (!name.digest.empty()) verify_digest(top.body, name.digest, what);
-  std::string type = media_type_of(top, what);
-  if (starts_with(type, kSchema1)) {
+  std::string type = registry::media_type_of(top.body, top.media_type, what);
+  if (starts_with(type, registry::kSchema1)) {
     throw Error(what + ": a Docker schema 1 manifest (" + escape(type, 80) +
                 "), deprecated since 2017 and not read by coroner; push the image again with a "
                 "current docker, buildah or skopeo");

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "base/error.h"
+#include "image/manifest.h"
 #include "testing/image_builder.h"
 
 namespace coroner::image::registry {
@@ -237,6 +238,28 @@ TEST(RegistryReplyTest, ErrorMessagesAndTokens) {
   EXPECT_EQ(error_of([] { parse_token_reply("{}"); }), "the token server's reply has no token");
   EXPECT_EQ(error_of([] { parse_token_reply(R"({"token": "a\r\nX-Evil: 1"})"); }),
             "the token server's token has a control character or space");
+}
+
+TEST(RegistryReplyTest, ManifestKindFromFieldHeaderOrShape) {
+  const std::string oci_manifest(kOciManifest), oci_index(kOciIndex);
+  const std::string docker_manifest(kDockerManifest);
+  // The field wins over the header.
+  EXPECT_EQ(
+      media_type_of(R"({"mediaType": ")" + docker_manifest + R"("})", "application/json", "m"),
+      docker_manifest);
+  // No field: the header, when it names a kind.
+  EXPECT_EQ(media_type_of(R"({"schemaVersion": 2})", oci_index, "m"), oci_index);
+  // Neither: the shape.
+  EXPECT_EQ(media_type_of(R"({"schemaVersion": 2, "manifests": []})", "application/json", "m"),
+            oci_index);
+  EXPECT_EQ(media_type_of(R"({"schemaVersion": 2, "config": {}, "layers": []})", "", "m"),
+            oci_manifest);
+  EXPECT_EQ(media_type_of(R"({"schemaVersion": 1, "fsLayers": []})", "application/json", "m"),
+            std::string(kSchema1) + "+json");
+  EXPECT_EQ(media_type_of(R"({"schemaVersion": 2})", "text/plain", "m"), "text/plain");
+  EXPECT_EQ(
+      error_of([] { media_type_of("[1]", "", "manifest x"); }).rfind("config JSON: manifest x", 0),
+      0u);
 }
 
 }  // namespace

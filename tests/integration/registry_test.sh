@@ -251,7 +251,7 @@ printf '{"auths": {"http://%s": {"auth": "%s"}}}' "$B" "$(printf 'alice:wonder l
   >"$T/cfg-basic/config.json"
 printf '{"auths": {"%s": {"auth": "%s"}}}' "$B" "$(printf 'alice:wrong' | base64)" \
   >"$T/cfg-wrong/config.json"
-expect_error "basic, no credentials" "docker://$B/private/app:1: manifest 1: UNAUTHORIZED.*\\(HTTP 401\\) \\(no credentials for $B in config.json: docker login $B\\)" \
+expect_error "basic, no credentials" "docker://$B/private/app:1: manifest 1: UNAUTHORIZED.*\\(HTTP 401\\) \\(no credentials for $B in config.json: docker login $B; or the repository does not exist\\)$" \
   env DOCKER_CONFIG="$T/cfg-none" "$CORONER" ls "docker://$B/private/app:1" /
 expect_error "basic, wrong password" "UNAUTHORIZED.*were refused" \
   env DOCKER_CONFIG="$T/cfg-wrong" "$CORONER" ls "docker://$B/private/app:1" /
