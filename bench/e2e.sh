@@ -12,6 +12,7 @@
 # Environment: CORONER (binary; default build-bench/src/cli/coroner), BENCH_RUNS (3),
 # BENCH_SLOW_RUNS (1: umoci and the by-hand workflow), BENCH_OUT (/tmp/coroner-bench),
 # BENCH_BYHAND=0 skips the by-hand workflow (no daemon needed when the image is cached),
+# BENCH_REGISTRY=0 skips docker:// (a docker-registry on loopback against skopeo copy + scan),
 # CORONER_CACHE, CORONER_TMP, CORONER_REFRESH=1 (rebuild the image). Needs root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,8 @@ runs=${BENCH_RUNS:-3}
 slow_runs=${BENCH_SLOW_RUNS:-1}
 out=${BENCH_OUT:-/tmp/coroner-bench}
 [ "$(id -u)" -eq 0 ] || die "needs root (dockerd, docker export | tar x with owners and devices)"
-tools=(mmdebstrap dockerd skopeo python3 hyperfine umoci igzip zstd bsdtar tar cat find)
+tools=(mmdebstrap dockerd skopeo python3 hyperfine umoci igzip zstd bsdtar tar cat find curl
+  docker-registry)
 for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || die "$tool missing (scripts/install-deps.sh)"
 done
@@ -207,6 +209,31 @@ if [ "${BENCH_BYHAND:-1}" != 0 ]; then
     "$(qa "$coroner" diagnose --fail-on never "docker-daemon:$image_ref") >/dev/null"
   bench daemon_diagnose_export "$runs" 0 null \
     "$(qa "$coroner" diagnose --fail-on never --via export "docker-daemon:$image_ref") >/dev/null"
+fi
+# docker://: the gzip OCI image in Debian's docker-registry on loopback (pushed once, not timed),
+# against the same scan of the local layout and against what it replaces: skopeo copy to a
+# local layout, then the scan of that. BENCH_REGISTRY=0 skips it.
+if [ "${BENCH_REGISTRY:-1}" != 0 ]; then
+  reg_dir=$work/registry
+  reg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$reg_dir"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$reg_dir/data" "$reg_port" >"$reg_dir/config.yml"
+  docker-registry serve "$reg_dir/config.yml" >"$reg_dir/log" 2>&1 &
+  reg_pid=$!
+  cleanup_push "kill $reg_pid 2>/dev/null || true"
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$reg_port/v2/" && break; sleep 0.1; done
+  reg_ref=docker://127.0.0.1:$reg_port/bench:gzip
+  log "skopeo copy oci:$gz:test $reg_ref (not timed)"
+  skopeo copy --quiet --dest-tls-verify=false "oci:$gz:test" "$reg_ref" || die "skopeo copy to the registry failed"
+  if peak find_registry "$coroner" find "$reg_ref" -perm /111; then
+    bench find_registry "$runs" 1 pipe "$(qa "$coroner" find "$reg_ref" -perm /111)"
+  fi
+  pulled=$work/pulled
+  bench skopeo_find_registry "$slow_runs" 0 pipe \
+    "set -e; rm -rf $(q "$pulled"); skopeo copy --quiet --src-tls-verify=false $(q "$reg_ref") oci:$(q "$pulled"):t; $(qa "$coroner" find "oci:$pulled:t" -perm /111); rm -rf $(q "$pulled")"
+  rm -rf "$pulled" "$reg_dir"
+  kill "$reg_pid" 2>/dev/null || true
 fi
 load_end=$(loadavg)
 log "timing done (load average $load_end)"
