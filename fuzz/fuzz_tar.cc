@@ -82,7 +82,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         coroner::scan::scan_layer(*stream, source.info().layers[0], 0, options);
     if (has_gnu_realsize_quirk(bytes)) lib.reset();  // (above): not compared
     if (lib && lib->entries.size() != layer.entries.size()) __builtin_trap();
-    if (!lib && !has_gnu_realsize_quirk(bytes)) __builtin_trap();
+    // The fast path follows Go where the archive ends after extended headers with no entry;
+    // libarchive calls that damaged. The scan says so in a note.
+    bool go_end = false;
+    for (const std::string& n : layer.notes) go_end |= n.find("has no entry after it") != n.npos;
+    if (!lib && !has_gnu_realsize_quirk(bytes) && !go_end) __builtin_trap();
     for (size_t i = 0; lib && i < layer.entries.size(); ++i) {
       const Entry &a = layer.entries[i], &b = lib->entries[i];
       if (a.path != b.path || a.link != b.link || a.uname != b.uname || a.gname != b.gname ||

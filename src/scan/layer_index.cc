@@ -58,6 +58,7 @@ void scan_tar(LayerStream& stream, IndexBuilder& builder, LayerIndex& out,
         [&](std::span<std::byte> rest) { tar.read_rest_into(rest); });
     tick();
   }
+  if (!tar.end_note().empty()) builder.note(tar.end_note());
 }
 
 void verify_digests(LayerStream& stream, const image::LayerDesc& desc, LayerIndex& out) {

@@ -887,6 +887,32 @@ TEST(TarFastPathTest, MalformedPaxRecordsAreErrorsAsInGo) {
   EXPECT_THROW(scan(g + ustar_header("p", '0', 0) + end_marker()), Error);
 }
 
+TEST(TarFastPathTest, ExtendedHeaderWithNoEntryBeforeTheEndIsTheEndAsInGo) {
+  // Go's pax-path-hdr.tar: a pax header, then the end of the stream (or the end marker). Go's
+  // archive/tar (docker, containerd) reads an empty archive; libarchive calls it damaged.
+  using coroner::testing::ustar_header;
+  std::string hdr = pax_header(pax("path", "PAX1/PAX1/long-path-name"));
+  std::string entry = ustar_header("a", '0', 0);
+  for (const std::string& tail : {std::string(), end_marker(), std::string(512, '\0')}) {
+    LayerIndex l = scan(entry + hdr + tail);
+    ASSERT_EQ(l.entries.size(), 1u);
+    EXPECT_EQ(l.entries[0].path, "a");
+    ASSERT_EQ(l.notes.size(), 1u);
+    EXPECT_EQ(l.notes[0],
+              "tar: the extended header at offset 512 has no entry after it, then the archive "
+              "ends: ignored, as Go's archive/tar (docker, containerd) ignores it");
+  }
+  // A GNU long name alone, then the end.
+  std::string name(150, 'n');
+  LayerIndex g = scan(gnu_magic(ustar_header("././@LongLink", 'L', name.size() + 1)) +
+                      pad512(name + '\0') + end_marker());
+  EXPECT_TRUE(g.entries.empty());
+  EXPECT_EQ(g.notes.size(), 1u);
+  // Not the end: a zero block then data, or a cut block, stay errors.
+  EXPECT_THROW(scan(hdr + std::string(512, '\0') + entry + end_marker()), Error);
+  EXPECT_THROW(scan(hdr + std::string(100, '\0')), Error);
+}
+
 TEST(TarFastPathTest, AgreesWithLibarchiveOnGnuAndOddHeaders) {
   using coroner::testing::ustar_header;
   std::string long_name = std::string(150, 'n') + "/file";

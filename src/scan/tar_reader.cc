@@ -637,6 +637,12 @@ bool TarScanner::parse_pax(std::string_view records) {
   return true;
 }
 
+namespace {
+bool is_zero_block(std::string_view b) {
+  return b.find_first_not_of('\0') == std::string_view::npos;
+}
+}  // namespace
+
 TarScanner::Fast TarScanner::fast_next(RawEntry& raw) {
   in_headers_ = true;
   kept_.clear();
@@ -654,7 +660,23 @@ TarScanner::Fast TarScanner::fast_next(RawEntry& raw) {
     std::string_view block = take(kBlock, hdr_tmp_);
     // The stream ends on an entry boundary without an end-of-archive marker: libarchive calls
     // that the end too (some writers omit the marker).
-    if (block.empty()) return pos_ == entry_start_ ? Fast::kEnd : Fast::kFallback;
+    if (block.empty() && pos_ == entry_start_) return Fast::kEnd;
+    // Extended headers (pax, GNU long names) with no entry after them, then the end of the
+    // archive (no more bytes, or the end marker): Go's archive/tar, which docker and containerd
+    // unpack layers with, reads that as the end; libarchive calls the archive damaged.
+    if (ext > 0 && (block.empty() || is_zero_block(block))) {
+      bool end = block.empty() && pos_ == block_at;
+      if (!block.empty()) {
+        std::string_view second = take(kBlock, hdr_tmp_);
+        end = second.empty() ? pos_ == block_at + kBlock : is_zero_block(second);
+      }
+      if (!end) return Fast::kFallback;
+      end_note_ = "tar: the extended header at offset " + std::to_string(entry_start_) +
+                  " has no entry after it, then the archive ends: ignored, as Go's archive/tar "
+                  "(docker, containerd) ignores it";
+      return Fast::kEnd;
+    }
+    if (block.empty()) return Fast::kFallback;
     const auto* h = reinterpret_cast<const unsigned char*>(block.data());
     if (!checksum_ok(h)) return Fast::kFallback;  // also the all-zero end-of-archive block
     bool ustar = std::memcmp(h + 257, "ustar\0", 6) == 0;

@@ -139,6 +139,9 @@ class TarScanner {
   void read_rest_into(std::span<std::byte> dst);
   // Warnings about the current header (from libarchive), cleared by next().
   const std::vector<std::string>& warnings() const;
+  // After next() returned false: what the end of the archive ignored (extended headers with no
+  // entry after them), else empty.
+  const std::string& end_note() const { return end_note_; }
   // True once libarchive reads the stream (for tests and benchmarks).
   bool fell_back() const { return lib_ != nullptr; }
 
@@ -190,6 +193,7 @@ class TarScanner {
   int64_t pax_mtime_ = 0;
   std::vector<std::pair<std::string, std::string>> xattrs_;
   std::vector<std::string> no_warnings_;
+  std::string end_note_;
 };
 
 }  // namespace coroner::scan
