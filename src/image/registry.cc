@@ -477,10 +477,11 @@ void Client::connect() {
       base_url_ = scheme + "://" + name_.api_host();
       if (reply.status == 401) {
         authenticate(reply.header("www-authenticate"));
-      } else if (reply.status != 200) {
-        throw Error("GET " + r.url + ": " + error_message(reply.status, reply.body) +
-                    " (not an OCI distribution registry?)");
+      } else if (reply.status >= 500) {
+        throw Error("GET " + r.url + ": " + error_message(reply.status, reply.body));
       }
+      // Any other answer: no authentication asked for; the requests that follow say the rest
+      // (docker pull reads the ping the same way).
       return;
     } catch (const Error& e) {
       if (!base_url_.empty()) throw;  // it answered: no fallback
