@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "base/digest.h"
 #include "base/error.h"
+#include "testing/error_of.h"
 
 namespace coroner::image {
 namespace {
@@ -15,15 +16,7 @@ const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using coroner::testing::error_of;
 
 TEST(ManifestTest, ConfigFieldsAreDecoded) {
   ImageConfig c = parse_image_config(R"({

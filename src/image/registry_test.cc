@@ -9,20 +9,13 @@
 
 #include "base/error.h"
 #include "image/manifest.h"
+#include "testing/error_of.h"
 #include "testing/image_builder.h"
 
 namespace coroner::image::registry {
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using coroner::testing::error_of;
 
 TEST(RegistryNameTest, NormalisesAsDockerDoes) {
   Name n = parse_name("busybox");
