@@ -1,7 +1,7 @@
-// What a registry or a config.json can say to coroner, on arbitrary bytes: the first byte picks
-// the parser (modulo 5, so the seeds start with a letter: A..E) (WWW-Authenticate challenges, config.json credentials with a helper that answers
-// with the rest of the input, error bodies, token replies, registry names). Each must return or
-// throw Error, never crash.
+// What a registry or a config.json can say to coroner, on arbitrary bytes. The first byte
+// picks the parser (modulo 5, so the seeds start with a letter, A to E): WWW-Authenticate
+// challenges, config.json credentials with a helper that answers with the rest of the input,
+// error bodies, token replies, registry names. Each must return or throw Error, never crash.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
