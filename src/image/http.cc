@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "base/error.h"
 #include "base/text.h"
@@ -72,6 +74,10 @@ CurlPtr new_handle(const Request& r, SlistPtr& headers, Collected& collected) {
   curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
   if (!r.unix_socket.empty()) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, r.unix_socket.c_str());
   if (!r.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, r.ca_file.c_str());
+  if (!r.ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(r.ca_pem.data()), r.ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+  }
   if (!r.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, r.cert_file.c_str());
   if (!r.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, r.key_file.c_str());
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L);
@@ -263,6 +269,18 @@ std::unique_ptr<ByteStream> open_stream(
     const Request& request, std::string name, Describe describe,
     const std::function<std::string(const Reply&)>& http_error) {
   return std::make_unique<CurlStream>(request, std::move(name), std::move(describe), http_error);
+}
+
+std::string system_ca_pem() {
+  global_init();
+  CurlPtr c(curl_easy_init());
+  if (!c) return {};
+  char* path = nullptr;
+  if (curl_easy_getinfo(c.get(), CURLINFO_CAINFO, &path) != CURLE_OK || path == nullptr) return {};
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 void set_interrupt_signal(int sig) { g_interrupt.store(sig); }

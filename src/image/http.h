@@ -23,8 +23,10 @@ struct Request {
   const std::string* body = nullptr;  // sent with Content-Type: content_type
   std::string content_type = "application/json";
   std::string unix_socket;  // connect there instead of the URL's host
-  // TLS: the system's CAs unless ca_file; client certificate when cert_file.
+  // TLS: the system's CAs unless ca_file or ca_pem (PEM text, used instead of any file);
+  // client certificate when cert_file.
   std::string ca_file, cert_file, key_file;
+  std::string ca_pem;
   bool tls_verify = true;
   // Redirects are followed (blob downloads redirect to object stores); curl sends neither the
   // Authorization header nor credentials to another host.
@@ -61,6 +63,9 @@ Reply perform(const Request& request, const Describe& describe);
 // failure, then or midway, throws Error(name + ": " + describe(failure)).
 std::unique_ptr<ByteStream> open_stream(const Request& request, std::string name, Describe describe,
                                         const std::function<std::string(const Reply&)>& http_error);
+
+// The PEM text of libcurl's default CA bundle (the system's), "" when it has none.
+std::string system_ca_pem();
 
 // Set by a signal handler: every transfer in progress stops at its next progress callback
 // (within about a second) with a Failure whose signal is set. 0 when none is pending.

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -183,6 +185,42 @@ bool is_loopback(std::string_view domain) {
     }
   }
   return dots == 3;
+}
+
+// --- certs.d ---------------------------------------------------------------------------------
+
+std::optional<CertsDir> find_certs_dir(std::string_view domain,
+                                       const std::vector<std::string>& roots) {
+  for (const std::string& root : roots) {
+    std::string dir = root + "/" + std::string(domain);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) continue;
+    CertsDir out;
+    out.dir = dir;
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    auto has = [&](const std::string& n) {
+      return std::binary_search(names.begin(), names.end(), n);
+    };
+    for (const std::string& n : names) {
+      if (ends_with(n, ".crt")) out.ca_files.push_back(dir + "/" + n);
+      std::string stem = n.substr(0, n.rfind('.'));
+      if (ends_with(n, ".cert")) {
+        if (!has(stem + ".key")) {
+          throw Error(dir + "/" + n + ": a client certificate without its key " + stem + ".key");
+        }
+        out.cert_file = dir + "/" + n;
+        out.key_file = dir + "/" + stem + ".key";
+      } else if (ends_with(n, ".key") && !has(stem + ".cert")) {
+        throw Error(dir + "/" + n + ": a client key without its certificate " + stem + ".cert");
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
 }
 
 // --- WWW-Authenticate ------------------------------------------------------------------------
@@ -435,14 +473,37 @@ Client::Client(Name name, ClientOptions options)
     : name_(std::move(name)), options_(std::move(options)) {
   if (!options_.run_helper) options_.run_helper = exec_helper_runner();
   insecure_ = options_.insecure || is_loopback(name_.domain);
+  certs_ = find_certs_dir(name_.domain, options_.certs_roots);
+  if (certs_ && !certs_->ca_files.empty()) {
+    ca_pem_ = http::system_ca_pem();
+    for (const std::string& f : certs_->ca_files) {
+      std::ifstream in(f, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      ca_pem_ += "\n" + ss.str();
+    }
+  }
   connect();
 }
 
 std::string Client::describe_failure(const std::string& url, bool tls, bool unreachable,
                                      const std::string& detail) const {
   std::string out = (unreachable ? "not reachable at " : "") + escape(url, 200) + ": " + detail;
-  if (tls && !insecure_) out += " (a registry without a certificate coroner trusts: --insecure)";
+  if (tls && !insecure_) {
+    out +=
+        " (a certificate coroner does not trust: put the registry's CA in "
+        "/etc/docker/certs.d/" +
+        name_.domain + "/ca.crt, or pass --insecure)";
+  }
   return out;
+}
+
+void Client::apply_tls(http::Request& r) const {
+  r.tls_verify = !insecure_;
+  if (!certs_) return;
+  r.ca_pem = ca_pem_;
+  r.cert_file = certs_->cert_file;
+  r.key_file = certs_->key_file;
 }
 
 // What a 401 or 403 means for this user: refused credentials, or none (Docker Hub also answers
@@ -467,7 +528,7 @@ void Client::connect() {
   for (const std::string& scheme : schemes) {
     http::Request r;
     r.url = scheme + "://" + name_.api_host() + "/v2/";
-    r.tls_verify = !insecure_;
+    apply_tls(r);
     r.max_body = 1 << 20;
     try {
       http::Reply reply = http::perform(r, [&](const http::Failure& f) {
@@ -530,7 +591,7 @@ std::string Client::fetch_token(const std::string& realm, const std::string& ser
     throw Error(what + ": the realm is not an http(s) URL");
   }
   http::Request r;
-  r.tls_verify = !insecure_;
+  apply_tls(r);
   r.max_body = kMaxTokenReply;
   r.follow_redirects = true;
   std::string form;
@@ -566,7 +627,7 @@ Client::Manifest Client::manifest(const std::string& reference) {
   for (int attempt = 0;; ++attempt) {
     http::Request r;
     r.url = url;
-    r.tls_verify = !insecure_;
+    apply_tls(r);
     r.headers = manifest_accept();
     if (std::string a = authorization(); !a.empty()) r.headers.push_back("Authorization: " + a);
     r.max_body = kMaxJsonSize;
@@ -608,7 +669,7 @@ std::unique_ptr<ByteStream> Client::open_blob(const std::string& digest, std::st
   for (int attempt = 0;; ++attempt) {
     http::Request r;
     r.url = url;
-    r.tls_verify = !insecure_;
+    apply_tls(r);
     r.follow_redirects = true;
     if (std::string a = authorization(); !a.empty()) r.headers.push_back("Authorization: " + a);
     long status = 0;

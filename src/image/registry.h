@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/stream.h"
+#include "image/http.h"
 #include "image/ref.h"
 #include "image/source.h"
 
@@ -42,6 +43,18 @@ Name parse_name(std::string_view text);
 // True for localhost, 127.0.0.0/8 and ::1, with or without a port: Docker treats these as
 // insecure registries (http allowed, certificates not verified) without being told.
 bool is_loopback(std::string_view domain);
+
+// The TLS files Docker and podman read for a registry: /etc/docker/certs.d/<domain>/ and
+// /etc/containers/certs.d/<domain>/ (`roots`, first found wins). Every *.crt is a CA, added to the
+// system's; a *.cert with the *.key of the same name is the client certificate. nullopt when
+// there is no such folder; Error for a .cert without its .key or the other way round (as docker).
+struct CertsDir {
+  std::string dir;
+  std::vector<std::string> ca_files;
+  std::string cert_file, key_file;
+};
+std::optional<CertsDir> find_certs_dir(std::string_view domain,
+                                       const std::vector<std::string>& roots);
 
 // One challenge of a WWW-Authenticate header (RFC 7235): scheme lower-cased, parameter names
 // lower-cased, quoted values unescaped.
@@ -91,6 +104,7 @@ struct ClientOptions {
   bool insecure = false;    // --insecure: allow http and unverified certificates for any host
   std::string config_dir;   // $DOCKER_CONFIG, else ~/.docker
   HelperRunner run_helper;  // default: exec_helper_runner()
+  std::vector<std::string> certs_roots = {"/etc/docker/certs.d", "/etc/containers/certs.d"};
 };
 
 // A connection to one repository of one registry. Thread-safe: layers are fetched in parallel.
@@ -121,6 +135,7 @@ class Client {
     uint64_t max_body = 0;
   };
   void connect();
+  void apply_tls(http::Request& r) const;
   std::string authorization() const;
   std::string denied_hint(long status) const;
   void authenticate(const std::string& challenge_header);
@@ -133,6 +148,8 @@ class Client {
   ClientOptions options_;
   std::string base_url_;
   bool insecure_ = false;
+  std::optional<CertsDir> certs_;
+  std::string ca_pem_;  // the system's CAs and certs_->ca_files, when there are any
   std::optional<Credentials> credentials_;
   bool credentials_read_ = false;
   std::mutex auth_mu_;         // one authenticate() at a time (credentials_, tokens)

@@ -65,6 +65,38 @@ TEST(RegistryNameTest, LoopbackRegistriesAreInsecureAsInDocker) {
   }
 }
 
+TEST(RegistryNameTest, CertsDirsAsDockerReadsThem) {
+  std::string root = testing::make_temp_dir();
+  std::string other = root + "/containers";
+  auto touch = [](const std::string& path) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << "x";
+  };
+  touch(root + "/docker/reg.example:5000/ca.crt");
+  touch(root + "/docker/reg.example:5000/extra.crt");
+  touch(root + "/docker/reg.example:5000/client.cert");
+  touch(root + "/docker/reg.example:5000/client.key");
+  touch(root + "/docker/lonely.example/client.cert");
+  touch(other + "/podman.example/ca.crt");
+  std::vector<std::string> roots = {root + "/docker", other};
+  auto c = find_certs_dir("reg.example:5000", roots);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->ca_files, (std::vector<std::string>{root + "/docker/reg.example:5000/ca.crt",
+                                                   root + "/docker/reg.example:5000/extra.crt"}));
+  EXPECT_EQ(c->cert_file, root + "/docker/reg.example:5000/client.cert");
+  EXPECT_EQ(c->key_file, root + "/docker/reg.example:5000/client.key");
+  c = find_certs_dir("podman.example", roots);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->ca_files.size(), 1u);
+  EXPECT_TRUE(c->cert_file.empty());
+  EXPECT_FALSE(find_certs_dir("reg.example", roots));  // the port is part of the name
+  EXPECT_EQ(error_of([&] { find_certs_dir("lonely.example", roots); }),
+            root +
+                "/docker/lonely.example/client.cert: a client certificate without its key "
+                "client.key");
+  std::filesystem::remove_all(root);
+}
+
 TEST(RegistryAuthTest, ParsesChallenges) {
   auto c = parse_challenges(
       R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",)"

@@ -16,6 +16,8 @@
 #   - --platform picks from the index (default: the host's), the attestation is skipped, and a
 #     missing platform is an error listing those there are; by digest works, the digest is
 #     checked;
+#   - TLS is verified for a non-loopback registry (in a network namespace), with the CA from
+#     /etc/docker/certs.d/HOST/ca.crt, or not with --insecure;
 #   - credentials come from $DOCKER_CONFIG/config.json (auths, credHelpers); missing or wrong
 #     ones, unknown tags, a damaged blob and an unreachable registry give one line and exit 2.
 # Usage: registry_test.sh CORONER_BINARY   (root: the image cache may need dockerd to build)
@@ -171,6 +173,53 @@ import json, sys
 layers = json.load(open(sys.argv[1]))["layers"]
 sys.exit(0 if layers and all(l["mediaType"].endswith("tar+zstd") for l in layers) else 1)
 PY
+
+# --- TLS verified: a registry on a non-loopback address ----------------------------------------
+# Loopback registries are never verified (as in Docker), so this one listens on 10.99.0.1, an
+# address given to lo in a network namespace of the test's own (coroner, like Docker, goes by the
+# name: 127.0.0.0/8, ::1 and localhost are loopback), and serves the zstd registry's storage with
+# a certificate for that address. A private mount namespace gives coroner a /etc/docker of the
+# test's, whose certs.d is where Docker users put a registry's CA.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/v.key" -out "$T/v.crt" -days 2 \
+  -subj /CN=coroner-test-verified -addext subjectAltName=IP:10.99.0.1 2>/dev/null ||
+  die "openssl req failed"
+cat >"$T/verified.yml" <<EOF
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $T/zstd/data
+http:
+  addr: 10.99.0.1:5443
+  tls:
+    certificate: $T/v.crt
+    key: $T/v.key
+EOF
+unshare --net --mount --propagation private bash -s "$CORONER" "$T" >"$T/netns.log" 2>&1 <<'NS' ||
+set -euo pipefail
+CORONER=$1 T=$2
+ip link set lo up
+ip addr add 10.99.0.1/32 dev lo
+mount -t tmpfs tmpfs /etc/docker
+docker-registry serve "$T/verified.yml" >"$T/verified.log" 2>&1 &
+trap 'kill $!' EXIT
+for i in $(seq 1 100); do curl -sk -o /dev/null https://10.99.0.1:5443/v2/ && break; sleep 0.1; done
+ref=docker://10.99.0.1:5443/layered:zstd
+rc=0
+"$CORONER" layers "$ref" >/dev/null 2>"$T/err" || rc=$?
+echo "untrusted: exit $rc: $(cat "$T/err")"
+[ "$rc" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] &&
+  grep -q 'certificate.*(a certificate coroner does not trust: put the registry.s CA in /etc/docker/certs.d/10.99.0.1:5443/ca.crt, or pass --insecure)$' "$T/err"
+"$CORONER" layers --insecure "$ref" >/dev/null
+echo "--insecure: ok"
+mkdir -p /etc/docker/certs.d/10.99.0.1:5443
+cp "$T/v.crt" /etc/docker/certs.d/10.99.0.1:5443/ca.crt
+"$CORONER" layers "$ref" >/dev/null
+echo "certs.d: ok"
+NS
+  fail "TLS verification: $(cat "$T/netns.log")"
+log "TLS verification: $(tr '\n' ';' <"$T/netns.log")"
 
 # --- exports and listings == the references ----------------------------------------------------
 # ls -l shows each entry's layer and that layer's digest, which is the blob's: compressed in a
