@@ -148,17 +148,13 @@ class CurlStream : public ByteStream {
  public:
   CurlStream(const Request& r, std::string name, Describe describe,
              const std::function<std::string(const Reply&)>& http_error)
-      : handle_(new_handle(r, headers_, collected_)),
+      : request_(r),
+        handle_(new_handle(request_, headers_, collected_)),
         multi_(curl_multi_init()),
         name_(std::move(name)),
         describe_(std::move(describe)) {
     if (!multi_) throw Error("libcurl: out of memory");
-    errbuf_[0] = '\0';
-    curl_easy_setopt(handle_.get(), CURLOPT_ERRORBUFFER, errbuf_);
-    curl_easy_setopt(handle_.get(), CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(handle_.get(), CURLOPT_WRITEDATA, this);
-    curl_multi_add_handle(multi_.get(), handle_.get());
-    added_ = true;
+    start();
     // Wait for the status line: an HTTP error is an Error before anyone reads.
     while (status_ == 0 && !done_) pump();
     if (status_ >= 300 || (done_ && status_ == 0)) {
@@ -187,9 +183,40 @@ class CurlStream : public ByteStream {
  private:
   static size_t write_cb(char* p, size_t size, size_t n, void* user) {
     auto* s = static_cast<CurlStream*>(user);
-    if (s->status_ == 0) curl_easy_getinfo(s->handle_.get(), CURLINFO_RESPONSE_CODE, &s->status_);
+    if (s->status_ == 0) {
+      curl_easy_getinfo(s->handle_.get(), CURLINFO_RESPONSE_CODE, &s->status_);
+      // A resumed transfer must continue the body, not start another (an error page).
+      if (s->resumes_ > 0 && s->status_ != 206) return 0;
+    }
     s->buf_.append(p, size * n);
+    s->delivered_ += size * n;
     return size * n;
+  }
+
+  void start() {
+    errbuf_[0] = '\0';
+    curl_easy_setopt(handle_.get(), CURLOPT_ERRORBUFFER, errbuf_);
+    curl_easy_setopt(handle_.get(), CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(handle_.get(), CURLOPT_WRITEDATA, this);
+    if (delivered_ > 0) {
+      curl_easy_setopt(handle_.get(), CURLOPT_RESUME_FROM_LARGE,
+                       static_cast<curl_off_t>(delivered_));
+    }
+    curl_multi_add_handle(multi_.get(), handle_.get());
+    added_ = true;
+  }
+
+  // The transfer broke midway: ask again for the rest (Range: bytes=delivered_-).
+  void resume() {
+    curl_multi_remove_handle(multi_.get(), handle_.get());
+    added_ = false;
+    headers_.reset();
+    collected_ = Collected{};
+    handle_ = new_handle(request_, headers_, collected_);
+    status_ = 0;
+    done_ = false;
+    ++resumes_;
+    start();
   }
 
   void pump() {
@@ -214,12 +241,24 @@ class CurlStream : public ByteStream {
       if (m->msg != CURLMSG_DONE) continue;
       CURLcode rc = m->data.result;
       if (status_ == 0) curl_easy_getinfo(handle_.get(), CURLINFO_RESPONSE_CODE, &status_);
-      if (rc != CURLE_OK) {
-        throw Error(name_ + ": " + describe_(failure_of(handle_.get(), rc, errbuf_)));
+      if (rc == CURLE_OK) continue;
+      if (resumes_ > 0 && status_ != 206 && status_ != 0) {
+        throw Error(name_ + ": resuming at byte " + std::to_string(delivered_) + ": HTTP status " +
+                    std::to_string(status_) + " instead of 206");
       }
+      Failure f = failure_of(handle_.get(), rc, errbuf_);
+      bool midway = delivered_ > 0 && (status_ == 0 || (status_ >= 200 && status_ < 300));
+      if (midway && f.signal == 0 && rc != CURLE_WRITE_ERROR && rc != CURLE_RANGE_ERROR &&
+          resumes_ < request_.resume_attempts) {
+        resume();
+        return;
+      }
+      std::string after = resumes_ > 0 ? " (after " + std::to_string(resumes_) + " resumed)" : "";
+      throw Error(name_ + ": " + describe_(f) + after);
     }
   }
 
+  Request request_;
   SlistPtr headers_;
   Collected collected_;
   CurlPtr handle_;
@@ -231,6 +270,8 @@ class CurlStream : public ByteStream {
   long status_ = 0;
   std::string buf_;
   size_t pos_ = 0;
+  uint64_t delivered_ = 0;  // body bytes received, over every resumed transfer
+  int resumes_ = 0;
   char errbuf_[CURL_ERROR_SIZE];
 };
 

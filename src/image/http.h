@@ -32,6 +32,9 @@ struct Request {
   // Authorization header nor credentials to another host.
   bool follow_redirects = false;
   uint64_t max_body = 64ull << 20;  // perform(): a longer body is an Error
+  // open_stream(): a transfer that breaks midway (after some body, not an HTTP error) is asked
+  // again for the rest (Range: bytes=N-) up to this many times; the answer must be 206.
+  int resume_attempts = 0;
 };
 
 struct Reply {

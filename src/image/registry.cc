@@ -671,6 +671,7 @@ std::unique_ptr<ByteStream> Client::open_blob(const std::string& digest, std::st
     r.url = url;
     apply_tls(r);
     r.follow_redirects = true;
+    r.resume_attempts = 3;  // a layer is hundreds of MB: a dropped connection resumes
     if (std::string a = authorization(); !a.empty()) r.headers.push_back("Authorization: " + a);
     long status = 0;
     std::string challenge;

@@ -8,7 +8,8 @@
 #   basic  htpasswd (bcrypt, made with libcrypt's crypt(3)): Basic auth;
 #   token  token auth: bearer tokens from tools/token_server.py (RS256 JWTs that the registry
 #          verifies against its rootcertbundle), for Basic credentials or an identity token; blob
-#          GETs redirected to tools/blob_server.py, an object store that refuses Authorization.
+#          GETs redirected to tools/blob_server.py, an object store that refuses Authorization
+#          and drops the first transfer of each large blob halfway (resumed with a range).
 # What must hold:
 #   - export of each registry image == `docker export` of a created container of the image
 #     (treecmp, without the files Docker injects), and `ls -lR` (with the layer of each entry)
@@ -331,7 +332,8 @@ start_server token "$HERE/tools/token_server.py" "$T/token.port" "$T/token.key" 
 # Blob GETs are redirected to an object store (as Docker Hub, GHCR and ECR do), which refuses a
 # request carrying an Authorization header: the token must not follow the redirect.
 mkdir -p "$T/token/data"
-start_server blobs "$HERE/tools/blob_server.py" "$T/token/data" "$T/blobs.port" "$T/blobs.log"
+# It also drops the first GET of each large blob halfway: the layer must resume with a range.
+start_server blobs "$HERE/tools/blob_server.py" "$T/token/data" "$T/blobs.port" "$T/blobs.log" flaky
 start_registry token "auth:
   token:
     realm: http://127.0.0.1:$(cat "$T/token.port")/token
@@ -356,6 +358,8 @@ cmp -s "$T/ls-archive" "$T/ls-reg" || fail "ls -lR through token auth != the doc
 grep -q '^GET basic /token' "$T/token.log" || fail "no token was fetched with Basic credentials"
 grep -q ' /docker/registry/v2/blobs/sha256/.* 200$' "$T/blobs.log" || fail "no blob came through the redirect"
 ! grep -q ' 400$' "$T/blobs.log" || fail "the token followed the redirect to the object store"
+grep -q ' cut$' "$T/blobs.log" || fail "no blob transfer was cut"
+grep -q ' 206 bytes=[0-9]*-$' "$T/blobs.log" || fail "no cut transfer was resumed with a range"
 : >"$T/token.log"
 DOCKER_CONFIG=$T/cfg-idt cor layers "docker://$K/team/app:1" >/dev/null ||
   fail "layers with an identity token (OAuth2 refresh_token grant)"
