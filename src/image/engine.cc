@@ -314,22 +314,6 @@ std::string error_message(const Response& r) {
   return escape(msg, 400);
 }
 
-std::string url_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '@') {
-      out += c;
-      continue;
-    }
-    out += '%';
-    out += kHex[u >> 4];
-    out += kHex[u & 15];
-  }
-  return out;
-}
-
 void set_interrupt_signal(int sig) { http::set_interrupt_signal(sig); }
 int interrupt_signal() { return http::interrupt_signal(); }
 

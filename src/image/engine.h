@@ -122,9 +122,6 @@ class Client {
   std::string api_version_;
 };
 
-// Percent-encodes a path segment or query value ("busybox:1.36" stays, "a/b" -> "a%2Fb").
-std::string url_escape(std::string_view s);
-
 // Set by a signal handler: every transfer in progress stops at its next progress callback
 // (within about a second) with Error "interrupted". 0 when none is pending.
 void set_interrupt_signal(int sig);

@@ -28,6 +28,7 @@
 #include "base/text.h"
 #include "image/archive_source.h"
 #include "image/blob_store.h"
+#include "image/http.h"
 #include "image/libarchive_util.h"
 #include "image/manifest.h"
 #include "image/unique_fd.h"
@@ -89,7 +90,7 @@ struct Inspected {
 };
 
 Inspected inspect_image(Client& c, const std::string& name) {
-  Response r = c.get("/images/" + engine::url_escape(name) + "/json");
+  Response r = c.get("/images/" + http::url_escape(name) + "/json");
   std::vector<std::string> listed;
   if (r.status != 200 && maybe_short_id(name))
     listed = ids_of(get_ok(c, "/images/json?all=1", "image list"));
@@ -97,12 +98,12 @@ Inspected inspect_image(Client& c, const std::string& name) {
 }
 
 Inspected inspect_container(Client& c, const std::string& name) {
-  Response r = c.get("/containers/" + engine::url_escape(name) + "/json");
+  Response r = c.get("/containers/" + http::url_escape(name) + "/json");
   std::vector<std::string> listed;
   if (r.status != 200 && maybe_short_id(name)) {
     std::string filter = "{\"id\":[\"" + name + "\"]}";
-    listed = ids_of(get_ok(c, "/containers/json?all=1&filters=" + engine::url_escape(filter),
-                           "container list"));
+    listed = ids_of(
+        get_ok(c, "/containers/json?all=1&filters=" + http::url_escape(filter), "container list"));
   }
   return {resolve_id("container", name, r, listed), std::move(r.body)};
 }

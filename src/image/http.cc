@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -310,6 +311,22 @@ std::unique_ptr<ByteStream> open_stream(
     const Request& request, std::string name, Describe describe,
     const std::function<std::string(const Reply&)>& http_error) {
   return std::make_unique<CurlStream>(request, std::move(name), std::move(describe), http_error);
+}
+
+std::string url_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '@') {
+      out += c;
+      continue;
+    }
+    out += '%';
+    out += kHex[u >> 4];
+    out += kHex[u & 15];
+  }
+  return out;
 }
 
 std::string system_ca_pem() {

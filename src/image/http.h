@@ -67,6 +67,9 @@ Reply perform(const Request& request, const Describe& describe);
 std::unique_ptr<ByteStream> open_stream(const Request& request, std::string name, Describe describe,
                                         const std::function<std::string(const Reply&)>& http_error);
 
+// Percent-encodes a path segment or query value ("busybox:1.36" stays, "a/b" -> "a%2Fb").
+std::string url_escape(std::string_view s);
+
 // The PEM text of libcurl's default CA bundle (the system's), "" when it has none.
 std::string system_ca_pem();
 

@@ -83,22 +83,6 @@ std::string string_field(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
-std::string url_query_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-
 // A helper's {"Username", "Secret"}; Username "<token>" means Secret is an identity token.
 Credentials credentials_from_helper(const std::string& out, const std::string& helper) {
   json j = json::parse(out, nullptr, false);
@@ -598,15 +582,15 @@ std::string Client::fetch_token(const std::string& realm, const std::string& ser
   if (credentials_ && !credentials_->identity_token.empty()) {
     // OAuth2 refresh_token grant (distribution's docs/spec/auth/oauth.md).
     form = "grant_type=refresh_token&client_id=coroner&refresh_token=" +
-           url_query_escape(credentials_->identity_token) +
-           "&service=" + url_query_escape(service) + "&scope=" + url_query_escape(scope);
+           http::url_escape(credentials_->identity_token) +
+           "&service=" + http::url_escape(service) + "&scope=" + http::url_escape(scope);
     r.url = realm;
     r.method = "POST";
     r.body = &form;
     r.content_type = "application/x-www-form-urlencoded";
   } else {
     r.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
-            "service=" + url_query_escape(service) + "&scope=" + url_query_escape(scope);
+            "service=" + http::url_escape(service) + "&scope=" + http::url_escape(scope);
     if (credentials_ && !credentials_->username.empty()) {
       r.headers.push_back("Authorization: Basic " +
                           base64(credentials_->username + ":" + credentials_->password));
