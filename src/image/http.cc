@@ -211,6 +211,7 @@ class CurlStream : public ByteStream {
   void resume() {
     curl_multi_remove_handle(multi_.get(), handle_.get());
     added_ = false;
+    handle_.reset();  // before the header list it points to
     headers_.reset();
     collected_ = Collected{};
     handle_ = new_handle(request_, headers_, collected_);
