@@ -241,6 +241,10 @@ for ref in "docker://$R/layered:v2s2" "docker://$Z/layered:zstd" "docker://$R/mu
 done
 remove_in_background "$T/x"
 
+# The same image from two registries (gzip Docker v2 and zstd OCI): diff finds nothing.
+cor diff "docker://$R/layered:v2s2" "docker://$Z/layered:zstd" >"$T/diff.out" ||
+  fail "diff of the v2s2 and zstd images: $(head -3 "$T/diff.out")"
+
 # diagnose reads the registry image as it reads the archive: same verdict and rules.
 rules() { python3 -c 'import json,sys; r=json.load(sys.stdin); print(r.get("verdict"), sorted(f["rule"] for f in r.get("findings", [])))'; }
 a=$(cor diagnose "docker-archive:$SAVE" --format json --fail-on never | rules)
