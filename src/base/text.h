@@ -19,6 +19,11 @@ std::string_view trim(std::string_view s);
 // `s` with A-Z turned into a-z (bytes only: no locale).
 std::string ascii_lower(std::string_view s);
 
+// RFC 4648 base64, with '=' padding.
+std::string base64_encode(std::string_view in);
+// Strict RFC 4648 base64 (its alphabet, '=' padding at the end only); false on anything else.
+bool base64_decode(std::string_view in, std::string& out);
+
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 

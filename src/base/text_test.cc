@@ -40,5 +40,24 @@ TEST(AsciiLowerTest, OnlyAsciiLettersChange) {
   EXPECT_EQ(ascii_lower(""), "");
 }
 
+TEST(TextTest, Base64RoundTripsAndIsStrict) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("user:pa:ss"), "dXNlcjpwYTpzcw==");
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  std::string out;
+  ASSERT_TRUE(base64_decode(base64_encode(all), out));
+  EXPECT_EQ(out, all);
+  EXPECT_TRUE(base64_decode("Zm8", out));  // padding is optional
+  EXPECT_EQ(out, "fo");
+  EXPECT_FALSE(base64_decode("Z", out));
+  EXPECT_FALSE(base64_decode("Zm=8", out));  // '=' only at the end
+  EXPECT_FALSE(base64_decode("Zm 8", out));
+  EXPECT_FALSE(base64_decode("%%%", out));
+}
+
 }  // namespace
 }  // namespace coroner

@@ -254,25 +254,7 @@ void render_changes(std::span<const explore::LayerChange> changes, uint32_t laye
   }
 }
 
-namespace {
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kAlphabet[v & 63] : '=';
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void render_content_json(const std::string& path, const explore::ContentTarget& target,
                          const std::string& content, const explore::Image& image) {
@@ -287,7 +269,7 @@ void render_content_json(const std::string& path, const explore::ContentTarget& 
     (void)j.dump();  // strict: throws on bytes that are not UTF-8
   } catch (const json::type_error&) {
     j.erase("content");
-    j["content_base64"] = base64(content);
+    j["content_base64"] = base64_encode(content);
   }
   print_json(j);
 }

@@ -1,7 +1,6 @@
 #include "image/registry.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -43,28 +42,6 @@ const std::vector<std::string>& manifest_accept() {
       "Accept: " + std::string(kOciIndex) + ", " + std::string(kOciManifest) + ", " +
       std::string(kDockerManifestList) + ", " + std::string(kDockerManifest)};
   return h;
-}
-
-std::string base64(std::string_view s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view s) {
-  s = trim(s);
-  if (s.empty() || s.size() % 4 != 0 || s.size() > (1 << 16)) return std::nullopt;
-  std::string out(s.size() / 4 * 3 + 1, '\0');
-  int n =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = (s.back() == '=') + (s.size() > 1 && s[s.size() - 2] == '=');
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
 }
 
 // The docker CLI's ConvertToHostname: "https://host/v1/" -> "host".
@@ -386,11 +363,11 @@ std::optional<Credentials> find_credentials(std::string_view config_json, std::s
     c.origin = std::string(config_path) + " auths";
     c.identity_token = string_field(entry, "identitytoken");
     if (std::string auth = string_field(entry, "auth"); !auth.empty()) {
-      auto decoded = unbase64(auth);
-      auto colon = decoded ? decoded->find(':') : std::string::npos;
+      std::string decoded;
+      auto colon = base64_decode(trim(auth), decoded) ? decoded.find(':') : std::string::npos;
       if (colon == std::string::npos) throw Error(what + ".auth: not base64 of USER:PASSWORD");
-      c.username = decoded->substr(0, colon);
-      c.password = decoded->substr(colon + 1);
+      c.username = decoded.substr(0, colon);
+      c.password = decoded.substr(colon + 1);
     } else {
       c.username = string_field(entry, "username");
       c.password = string_field(entry, "password");
@@ -560,7 +537,7 @@ void Client::authenticate(const std::string& header) {
       break;
     }
     if (c.scheme == "basic" && credentials_ && !credentials_->username.empty()) {
-      auth = "Basic " + base64(credentials_->username + ":" + credentials_->password);
+      auth = "Basic " + base64_encode(credentials_->username + ":" + credentials_->password);
       break;
     }
   }
@@ -593,7 +570,7 @@ std::string Client::fetch_token(const std::string& realm, const std::string& ser
             "service=" + http::url_escape(service) + "&scope=" + http::url_escape(scope);
     if (credentials_ && !credentials_->username.empty()) {
       r.headers.push_back("Authorization: Basic " +
-                          base64(credentials_->username + ":" + credentials_->password));
+                          base64_encode(credentials_->username + ":" + credentials_->password));
     }
   }
   http::Reply reply = http::perform(r, [&](const http::Failure& f) {

@@ -341,31 +341,6 @@ bool url_decode(std::string_view in, std::string& out) {
   return !out.empty();
 }
 
-// Strict base64 (RFC 4648 alphabet, optional '=' padding at the end only).
-bool base64_decode(std::string_view in, std::string& out) {
-  out.clear();
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return false;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '+'             ? 62
-            : c == '/'             ? 63
-                                   : -1;
-    if (v < 0) return false;
-    acc = acc << 6 | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>(acc >> bits & 0xff);
-    }
-  }
-  return true;
-}
-
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
 }  // namespace
