@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -26,6 +27,9 @@ std::unique_ptr<ByteStream> open_file_stream(const std::string& path);
 // A stream over a byte range [offset, offset+length) of a file; Error if the file is shorter.
 std::unique_ptr<ByteStream> open_file_range_stream(const std::string& path, uint64_t offset,
                                                    uint64_t length, std::string name);
+// The whole file at `path` (a config file, a CA bundle, /proc/cpuinfo), or nullopt when it cannot
+// be opened; Error naming the path when it is over `max` bytes or a read fails.
+std::optional<std::string> read_small_file(const std::string& path, uint64_t max);
 // A stream over bytes the stream does not own (tests, small blobs).
 std::unique_ptr<ByteStream> open_memory_stream(std::span<const std::byte> data, std::string name);
 

@@ -12,6 +12,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/stream.h"
 #include "base/text.h"
 #include "explore/layer_reader.h"
 #include "image/ref.h"
@@ -124,11 +125,9 @@ report::Format format_of(std::string_view f) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("audit: --against " + escape(path) + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = read_small_file(path, 256 << 20);
+  if (!text) throw Error("audit: --against " + escape(path) + ": cannot open");
+  return *text;
 }
 
 }  // namespace

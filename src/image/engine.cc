@@ -5,13 +5,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/bytes.h"
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/stream.h"
 #include "base/text.h"
 #include "image/http.h"
 
@@ -20,7 +19,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr uint64_t kMaxBody = 64ull << 20;  // bodies read whole (inspect, lists, logs)
+constexpr uint64_t kMaxBody = 64ull << 20;     // bodies read whole (inspect, lists, logs)
+constexpr uint64_t kMaxConfigFile = 16 << 20;  // config.json, a context's meta.json
 
 // --- version numbers ------------------------------------------------------------------------
 
@@ -41,14 +41,6 @@ std::optional<std::pair<int, int>> parse_version(std::string_view v) {
 
 // --- endpoint --------------------------------------------------------------------------------
 
-std::string read_small_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return {};
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 bool exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -60,7 +52,7 @@ Endpoint context_endpoint(const EndpointInputs& in, const std::string& name) {
   std::string hex = hex_sha256(name);
   std::string meta_path = in.config_dir + "/contexts/meta/" + hex + "/meta.json";
   std::string what = "docker context " + escape(name, 80);
-  std::string text = read_small_file(meta_path);
+  std::string text = read_small_file(meta_path, kMaxConfigFile).value_or("");
   if (text.empty()) throw Error(what + ": not found (" + meta_path + " is missing)");
   json meta = json::parse(text, nullptr, false);
   const json* host = nullptr;
@@ -89,7 +81,7 @@ Endpoint context_endpoint(const EndpointInputs& in, const std::string& name) {
 
 std::string current_context(const EndpointInputs& in) {
   if (!in.docker_context.empty()) return in.docker_context;
-  std::string text = read_small_file(in.config_dir + "/config.json");
+  std::string text = read_small_file(in.config_dir + "/config.json", kMaxConfigFile).value_or("");
   if (text.empty()) return {};
   json config = json::parse(text, nullptr, false);
   if (!config.is_object() || !config.contains("currentContext")) return {};

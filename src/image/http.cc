@@ -5,11 +5,10 @@
 #include <atomic>
 #include <cctype>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/stream.h"
 #include "base/text.h"
 
 namespace coroner::image::http {
@@ -18,6 +17,7 @@ namespace {
 constexpr long kConnectTimeoutSeconds = 10;
 constexpr uint64_t kMaxErrorBody = 1 << 20;  // the body of a non-2xx reply to a stream
 constexpr size_t kMaxHeaderBytes = 256 << 10;
+constexpr uint64_t kMaxCaBundle = 64 << 20;  // the system's CA bundle is about 200 KiB
 
 std::atomic<int> g_interrupt{0};
 
@@ -336,10 +336,7 @@ std::string system_ca_pem() {
   if (!c) return {};
   char* path = nullptr;
   if (curl_easy_getinfo(c.get(), CURLINFO_CAINFO, &path) != CURLE_OK || path == nullptr) return {};
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return read_small_file(path, kMaxCaBundle).value_or("");
 }
 
 void set_interrupt_signal(int sig) { g_interrupt.store(sig); }

@@ -12,12 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "base/stream.h"
 #include "base/text.h"
 #include "image/http.h"
 #include "image/manifest.h"
@@ -35,6 +34,8 @@ constexpr std::string_view kDockerHubApi = "registry-1.docker.io";
 constexpr std::string_view kDockerHubAuthKey = "https://index.docker.io/v1/";
 constexpr uint64_t kMaxTokenReply = 1 << 20;
 constexpr size_t kMaxHelperOutput = 1 << 20;
+constexpr uint64_t kMaxConfigFile = 16 << 20;  // config.json
+constexpr uint64_t kMaxCertFile = 1 << 20;     // a CA of certs.d
 
 // Every manifest kind coroner reads, as docker pull asks for them.
 const std::vector<std::string>& manifest_accept() {
@@ -438,10 +439,9 @@ Client::Client(Name name, ClientOptions options)
   if (certs_ && !certs_->ca_files.empty()) {
     ca_pem_ = http::system_ca_pem();
     for (const std::string& f : certs_->ca_files) {
-      std::ifstream in(f, std::ios::binary);
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      ca_pem_ += "\n" + ss.str();
+      auto pem = read_small_file(f, kMaxCertFile);
+      if (!pem) throw Error(f + ": cannot be read");
+      ca_pem_ += "\n" + *pem;
     }
   }
   connect();
@@ -518,11 +518,8 @@ void Client::authenticate(const std::string& header) {
   if (!credentials_read_) {
     credentials_read_ = true;
     std::string path = options_.config_dir + "/config.json";
-    std::ifstream f(path, std::ios::binary);
-    if (f) {
-      std::ostringstream ss;
-      ss << f.rdbuf();
-      credentials_ = find_credentials(ss.str(), name_.domain, options_.run_helper, path);
+    if (auto text = read_small_file(path, kMaxConfigFile)) {
+      credentials_ = find_credentials(*text, name_.domain, options_.run_helper, path);
     }
   }
   std::string auth;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/stream.h"
 #include "base/text.h"
 #include "linux/loader.h"
 #include "rules/rules.h"
@@ -441,10 +442,8 @@ Host this_host() {
     h.kernel_from = "this machine's uname -r; --kernel to change";
   }
 #if defined(__x86_64__)
-  std::ifstream f("/proc/cpuinfo");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  h.x86_64_level = x86_64_level_from_cpuinfo(ss.str());
+  h.x86_64_level =
+      x86_64_level_from_cpuinfo(read_small_file("/proc/cpuinfo", 64 << 20).value_or(""));
   if (h.x86_64_level > 0) h.cpu_from = "this machine's /proc/cpuinfo; --cpu to change";
 #endif
   return h;
