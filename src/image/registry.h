@@ -3,8 +3,9 @@
 // from the docker CLI's config.json (auths, credsStore, credHelpers), the token flow of
 // docker/distribution's token-auth spec (WWW-Authenticate: Bearer realm, service, scope; an
 // identity token is traded with OAuth2's refresh_token grant) and Basic auth, https with
-// docker's fallback to http for insecure registries (loopback ones always are). It reads
-// manifests and blobs; registry_source.cc turns them into an image.
+// docker's fallback to http for insecure registries (loopback ones always are) and docker's
+// certs.d for CAs and client certificates. It reads manifests and blobs (streamed, resumed with
+// a range when a transfer breaks); registry_source.cc turns them into an image.
 #pragma once
 
 #include <cstdint>
