@@ -18,7 +18,7 @@
 #     missing platform is an error listing those there are; by digest works, the digest is
 #     checked;
 #   - TLS is verified for a non-loopback registry (in a network namespace), with the CA from
-#     /etc/docker/certs.d/HOST/ca.crt, or not with --insecure;
+#     /etc/docker/certs.d/HOST/ca.crt, or not with --insecure; a client certificate from there;
 #   - credentials come from $DOCKER_CONFIG/config.json (auths, credHelpers); missing or wrong
 #     ones, unknown tags, a damaged blob and an unreachable registry give one line and exit 2.
 # Usage: registry_test.sh CORONER_BINARY   (root: the image cache may need dockerd to build)
@@ -180,11 +180,19 @@ PY
 # address given to lo in a network namespace of the test's own (coroner, like Docker, goes by the
 # name: 127.0.0.0/8, ::1 and localhost are loopback), and serves the zstd registry's storage with
 # a certificate for that address. A private mount namespace gives coroner a /etc/docker of the
-# test's, whose certs.d is where Docker users put a registry's CA.
+# test's, whose certs.d is where Docker users put a registry's CA and their client certificate.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/v.key" -out "$T/v.crt" -days 2 \
   -subj /CN=coroner-test-verified -addext subjectAltName=IP:10.99.0.1 2>/dev/null ||
   die "openssl req failed"
-cat >"$T/verified.yml" <<EOF
+# A second one on port 5444 also asks for a client certificate signed by a CA of the test's.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/cca.key" -out "$T/cca.crt" -days 2 \
+  -subj /CN=coroner-test-client-ca 2>/dev/null &&
+  openssl req -newkey rsa:2048 -nodes -keyout "$T/client.key" -out "$T/client.csr" \
+    -subj /CN=coroner-test-client 2>/dev/null &&
+  openssl x509 -req -in "$T/client.csr" -CA "$T/cca.crt" -CAkey "$T/cca.key" -CAcreateserial \
+    -out "$T/client.cert" -days 2 2>/dev/null || die "openssl: the client certificate failed"
+for port in 5443 5444; do
+  cat >"$T/verified-$port.yml" <<EOF
 version: 0.1
 log:
   level: error
@@ -192,20 +200,28 @@ storage:
   filesystem:
     rootdirectory: $T/zstd/data
 http:
-  addr: 10.99.0.1:5443
+  addr: 10.99.0.1:$port
   tls:
     certificate: $T/v.crt
     key: $T/v.key
 EOF
+done
+printf '    clientcas:\n      - %s\n' "$T/cca.crt" >>"$T/verified-5444.yml"
 unshare --net --mount --propagation private bash -s "$CORONER" "$T" >"$T/netns.log" 2>&1 <<'NS' ||
 set -euo pipefail
 CORONER=$1 T=$2
 ip link set lo up
 ip addr add 10.99.0.1/32 dev lo
 mount -t tmpfs tmpfs /etc/docker
-docker-registry serve "$T/verified.yml" >"$T/verified.log" 2>&1 &
-trap 'kill $!' EXIT
-for i in $(seq 1 100); do curl -sk -o /dev/null https://10.99.0.1:5443/v2/ && break; sleep 0.1; done
+docker-registry serve "$T/verified-5443.yml" >"$T/verified-5443.log" 2>&1 &
+docker-registry serve "$T/verified-5444.yml" >"$T/verified-5444.log" 2>&1 &
+trap 'kill $(jobs -p)' EXIT
+for i in $(seq 1 100); do
+  curl -sk -o /dev/null https://10.99.0.1:5443/v2/ &&
+    curl -sk --cert "$T/client.cert" --key "$T/client.key" -o /dev/null https://10.99.0.1:5444/v2/ &&
+    break
+  sleep 0.1
+done
 ref=docker://10.99.0.1:5443/layered:zstd
 rc=0
 "$CORONER" layers "$ref" >/dev/null 2>"$T/err" || rc=$?
@@ -218,6 +234,16 @@ mkdir -p /etc/docker/certs.d/10.99.0.1:5443
 cp "$T/v.crt" /etc/docker/certs.d/10.99.0.1:5443/ca.crt
 "$CORONER" layers "$ref" >/dev/null
 echo "certs.d: ok"
+ref=docker://10.99.0.1:5444/layered:zstd
+mkdir -p /etc/docker/certs.d/10.99.0.1:5444
+cp "$T/v.crt" /etc/docker/certs.d/10.99.0.1:5444/ca.crt
+rc=0
+"$CORONER" layers "$ref" >/dev/null 2>"$T/err" || rc=$?
+echo "no client certificate: exit $rc: $(cat "$T/err")"
+[ "$rc" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ]
+cp "$T/client.cert" "$T/client.key" /etc/docker/certs.d/10.99.0.1:5444/
+"$CORONER" layers "$ref" >/dev/null
+echo "client certificate from certs.d: ok"
 NS
   fail "TLS verification: $(cat "$T/netns.log")"
 log "TLS verification: $(tr '\n' ';' <"$T/netns.log")"
