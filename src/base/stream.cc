@@ -86,19 +86,23 @@ std::unique_ptr<ByteStream> open_file_range_stream(const std::string& path, uint
   return std::make_unique<FdStream>(fd, std::move(name), length);
 }
 
-std::optional<std::string> read_small_file(const std::string& path, uint64_t max) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  FdStream in(fd, path, UINT64_MAX);
+std::string read_all(ByteStream& in, uint64_t max) {
   std::string out;
   std::byte buf[65536];
   while (size_t n = in.read(buf)) {
     if (out.size() + n > max) {
-      throw Error(path + ": over " + std::to_string(max) + " bytes, too big to be read whole");
+      throw Error(in.name() + ": over " + std::to_string(max) + " bytes, too big to be read whole");
     }
     out.append(reinterpret_cast<const char*>(buf), n);
   }
   return out;
+}
+
+std::optional<std::string> read_small_file(const std::string& path, uint64_t max) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  FdStream in(fd, path, UINT64_MAX);
+  return read_all(in, max);
 }
 
 std::unique_ptr<ByteStream> open_memory_stream(std::span<const std::byte> data, std::string name) {

@@ -27,6 +27,8 @@ std::unique_ptr<ByteStream> open_file_stream(const std::string& path);
 // A stream over a byte range [offset, offset+length) of a file; Error if the file is shorter.
 std::unique_ptr<ByteStream> open_file_range_stream(const std::string& path, uint64_t offset,
                                                    uint64_t length, std::string name);
+// The rest of `in`, read whole; Error "<name>: over <max> bytes, ..." when it is longer.
+std::string read_all(ByteStream& in, uint64_t max);
 // The whole file at `path` (a config file, a CA bundle, /proc/cpuinfo), or nullopt when it cannot
 // be opened; Error naming the path when it is over `max` bytes or a read fails.
 std::optional<std::string> read_small_file(const std::string& path, uint64_t max);

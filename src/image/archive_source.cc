@@ -59,11 +59,7 @@ std::string fetch_blob(const BlobStore& store, const Descriptor& d, std::string_
     throw Error(member + ": missing (named by " + std::string(named_by) + ")");
   }
   std::string bytes = store.read(member, kMaxJsonSize);
-  if (bytes.size() != d.size) {
-    throw Error(member + ": " + std::to_string(bytes.size()) + " bytes, but " +
-                std::string(named_by) + " says " + std::to_string(d.size));
-  }
-  verify_digest(bytes, d.digest, member);
+  verify_blob(bytes, d, member, named_by);
   return bytes;
 }
 

@@ -50,7 +50,7 @@ class PreadStream : public ByteStream {
   std::string name_;
 };
 
-std::string read_all(ByteStream& s, uint64_t size) {
+std::string read_exact(ByteStream& s, uint64_t size) {
   std::string out(size, '\0');
   size_t got = 0;
   while (got < out.size()) {
@@ -83,7 +83,7 @@ class DirStore : public BlobStore {
     if (!sz) throw Error(std::string(name) + ": missing");
     check_max(name, *sz, max);
     auto s = open(name);
-    return read_all(*s, *sz);
+    return read_exact(*s, *sz);
   }
   std::unique_ptr<ByteStream> open(std::string_view name) const override {
     int fd = ::open(full(name).c_str(), O_RDONLY | O_CLOEXEC);
@@ -142,7 +142,7 @@ class TarStore : public BlobStore {
     const Member& m = require(name);
     check_max(name, m.size, max);
     auto s = open(name);
-    return read_all(*s, m.size);
+    return read_exact(*s, m.size);
   }
   std::unique_ptr<ByteStream> open(std::string_view name) const override {
     const Member& m = require(name);

@@ -487,6 +487,15 @@ std::string config_platform(const ImageConfig& c) {
   return Platform{c.os, c.architecture, c.variant}.str();
 }
 
+void verify_blob(std::string_view bytes, const Descriptor& d, std::string_view what,
+                 std::string_view named_by) {
+  if (bytes.size() != d.size) {
+    throw Error(std::string(what) + ": " + std::to_string(bytes.size()) + " bytes, but " +
+                std::string(named_by) + " says " + std::to_string(d.size));
+  }
+  verify_digest(bytes, d.digest, what);
+}
+
 void check_layer_count(const ImageConfig& c, size_t layers, std::vector<std::string>& notes) {
   if (c.diff_ids.size() != layers) {
     throw Error("config: rootfs.diff_ids lists " + std::to_string(c.diff_ids.size()) +

@@ -116,6 +116,11 @@ void verify_digest(std::string_view bytes, std::string_view digest, std::string_
 // non-empty steps do not count them is a note (layers cannot be matched to build steps).
 void check_layer_count(const ImageConfig& c, size_t layers, std::vector<std::string>& notes);
 
+// Error unless `bytes` are the blob `d` names: its size ("<what>: N bytes, but <named_by> says
+// M"), then its digest (verify_digest).
+void verify_blob(std::string_view bytes, const Descriptor& d, std::string_view what,
+                 std::string_view named_by);
+
 // "os/arch[/variant]" of a config, "" when it has no os.
 std::string config_platform(const ImageConfig& c);
 

@@ -610,16 +610,7 @@ Client::Manifest Client::manifest(const std::string& reference) {
 }
 
 std::string Client::blob(const std::string& digest, uint64_t max) {
-  auto stream = open_blob(digest, "blob " + digest);
-  std::string out;
-  std::byte buf[65536];
-  while (size_t n = stream->read(buf)) {
-    if (out.size() + n > max) {
-      throw Error("blob " + digest + ": over " + std::to_string(max) + " bytes");
-    }
-    out.append(reinterpret_cast<const char*>(buf), n);
-  }
-  return out;
+  return read_all(*open_blob(digest, "blob " + digest), max);
 }
 
 std::unique_ptr<ByteStream> Client::open_blob(const std::string& digest, std::string what) {

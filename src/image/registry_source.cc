@@ -30,11 +30,7 @@ class RegistrySource : public ImageSource {
 std::string fetch_manifest(registry::Client& client, const Descriptor& d) {
   std::string what = "manifest " + d.digest;
   registry::Client::Manifest m = client.manifest(d.digest);
-  if (m.body.size() != d.size) {
-    throw Error(what + ": " + std::to_string(m.body.size()) + " bytes, but the index says " +
-                std::to_string(d.size));
-  }
-  verify_digest(m.body, d.digest, what);
+  verify_blob(m.body, d, what, "the index");
   return m.body;
 }
 
@@ -75,11 +71,7 @@ ImageInfo read_image(registry::Client& client, const Ref& ref, const OpenOptions
   require_runnable(m, what);
   std::string config = client.blob(m.config.digest, kMaxJsonSize);
   std::string config_what = "config " + m.config.digest;
-  if (config.size() != m.config.size) {
-    throw Error(config_what + ": " + std::to_string(config.size()) +
-                " bytes, but the manifest says " + std::to_string(m.config.size));
-  }
-  verify_digest(config, m.config.digest, config_what);
+  verify_blob(config, m.config, config_what, "the manifest");
   info.config = parse_image_config(config, config_what);
   info.has_config = true;
   check_layer_count(info.config, m.layers.size(), info.notes);

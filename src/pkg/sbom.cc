@@ -134,10 +134,9 @@ std::string spdx_json(const Inventory& inv, const SbomSubject& subject) {
     if (std::optional<std::string> e = spdx_expression(license)) return *e;
     auto [it, added] = refs.emplace(license, "");
     if (added) {
-      std::string id = "LicenseRef-" + spdx_id(license);
-      for (int k = 2; !ref_ids.insert(id).second; ++k) {
-        id = "LicenseRef-" + spdx_id(license) + "-" + std::to_string(k);
-      }
+      const std::string base = "LicenseRef-" + spdx_id(license);
+      std::string id = base;
+      for (int k = 2; !ref_ids.insert(id).second; ++k) id = base + "-" + std::to_string(k);
       it->second = id;
     }
     return it->second;
