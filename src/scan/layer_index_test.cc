@@ -12,6 +12,7 @@
 #include "base/bytes.h"
 #include "base/digest.h"
 #include "base/error.h"
+#include "scan/layer_stream.h"
 #include "scan/test_source.h"
 #include "testing/compile.h"
 #include "testing/layer_builder.h"
@@ -590,6 +591,39 @@ TEST(ScanLayerTest, CompressionBombIsBounded) {
       << msg;
   msg = error_of(coroner::testing::zstd(tar), o);
   EXPECT_NE(msg.find("passes the limit"), std::string::npos) << msg;
+}
+
+// gzip and zstd decode on a thread of their own, ahead of the reader: a reader that stops early
+// must not wait for the rest of the blob, and a decoding error reaches every later read.
+TEST(LayerStreamTest, DecodingAheadStopsWithTheReaderAndReportsErrorsToEveryRead) {
+  std::string content(24 << 20, '\0');
+  for (size_t j = 0; j < content.size(); ++j) content[j] = static_cast<char>('a' + j * 7 % 23);
+  std::string tar = LayerBuilder().file("big", content).tar();
+  for (const std::string& blob : {coroner::testing::gzip(tar), coroner::testing::zstd(tar)}) {
+    {
+      auto stream = open_memory_stream(as_bytes(blob), "blob");
+      LayerStream s(*stream, true, UINT64_MAX);
+      EXPECT_FALSE(s.next().empty());
+      EXPECT_LE(s.uncompressed_bytes(), LayerStream::kOutChunk);
+    }  // destroyed mid-stream: the decoding thread stops
+    auto stream = open_memory_stream(as_bytes(blob).first(blob.size() / 2), "blob");
+    LayerStream s(*stream, false, UINT64_MAX);
+    std::string first;
+    try {
+      while (!s.next().empty()) {
+      }
+    } catch (const Error& e) {
+      first = e.what();
+    }
+    EXPECT_NE(first.find("truncated"), std::string::npos) << first;
+    std::string again;
+    try {
+      s.next();
+    } catch (const Error& e) {
+      again = e.what();
+    }
+    EXPECT_EQ(again, first);
+  }
 }
 
 TEST(ScanLayerTest, EmptyBlobIsAnEmptyLayer) {

@@ -4,9 +4,11 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,8 +26,9 @@ constexpr size_t kChunk = LayerStream::kChunk;
 // libarchive and the sniffers read them right after the decoder wrote them (measured: 1 MiB
 // chunks cost zstd scans ~8% more than 256 KiB ones).
 constexpr size_t kOutChunk = LayerStream::kOutChunk;
-// Uncompressed chunks in flight: one being decoded while earlier ones are still hashed.
-constexpr size_t kRing = 3;
+// Uncompressed chunks in flight: the one the reader holds, and up to kRing - 1 decoded ahead of
+// it (which the hasher may still be reading).
+constexpr size_t kRing = 4;
 
 // Hashes chunks on a second thread, in order, so that SHA-256 (~1.8 GB/s per core with SHA-NI)
 // overlaps with inflating and parsing instead of adding to them. push() returns a ticket;
@@ -58,7 +61,10 @@ class HashPipe {
     std::unique_lock<std::mutex> l(mu_);
     done_cv_.wait(l, [&] { return done_ >= ticket; });
   }
-  void wait_all() { wait(pushed_); }
+  void wait_all() {
+    std::unique_lock<std::mutex> l(mu_);
+    done_cv_.wait(l, [&] { return done_ >= pushed_; });
+  }
 
  private:
   struct Job {
@@ -83,7 +89,7 @@ class HashPipe {
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   std::deque<Job> queue_;
-  uint64_t pushed_ = 0, done_ = 0;  // pushed_ is only written by the producer thread
+  uint64_t pushed_ = 0, done_ = 0;  // pushed_ is only written by the producing thread
   bool stop_ = false;
   std::thread thread_;  // last: started after the members it uses
 };
@@ -101,8 +107,8 @@ struct Input {
   size_t slot = 0;
   size_t len = 0;
   bool eof = false;
-  uint64_t bytes = 0;
-  Sha256* sha = nullptr;  // the blob digest, when digesting
+  std::atomic<uint64_t> bytes{0};  // written by the decoding thread, read for progress
+  Sha256* sha = nullptr;           // the blob digest, when digesting
   HashPipe* pipe = nullptr;
 
   // The current chunk's buffer (valid until the kSlots-th refill() from now).
@@ -293,24 +299,98 @@ bool has_prefix(const Input& in, std::string_view magic) {
 
 }  // namespace
 
+// gzip and zstd are decoded on a thread of their own, up to kRing - 1 chunks ahead of the reader,
+// so that inflating overlaps with parsing and sniffing instead of adding to them: on a big
+// image, inflating the bottom layer is the critical path of the whole scan. Plain tar needs no
+// decoding and is read on the reader's thread.
 struct LayerStream::State {
   explicit State(ByteStream& blob) : in(blob) {}
+  ~State() {
+    if (!decoder_thread.joinable()) return;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      stop = true;
+    }
+    freed_cv.notify_one();
+    decoder_thread.join();  // before `pipe`, to which it pushes, and the buffers go away
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  void decode_ahead();
+  std::span<const std::byte> take();
+
   Input in;
   std::unique_ptr<Decoder> decoder;
   image::Compression compression = image::Compression::kNone;
   std::optional<Sha256> blob_sha;
   std::optional<Sha256> diff_sha;  // gzip and zstd only: for plain tar the blob is the diff
-  // Output buffers of gzip and zstd, reused round robin once the hasher is done with them.
+  // Output buffers of gzip and zstd, reused round robin once the reader and the hasher are done
+  // with them.
   std::unique_ptr<std::byte[]> ring[kRing];
-  uint64_t ring_ticket[kRing] = {};
-  size_t ring_next = 0;
+  uint64_t ring_ticket[kRing] = {};  // the decoding thread's alone
   uint64_t uncompressed = 0;
   uint64_t max_uncompressed = 0;
   std::span<const std::byte> pending;  // the rest of a chunk that skip() stopped in
   bool digest = false;
   std::string blob_hex, diff_hex;  // set once finished
-  std::unique_ptr<HashPipe> pipe;  // last: its thread stops before the buffers it reads go away
+  std::unique_ptr<HashPipe> pipe;  // its thread stops before the buffers it reads go away
+
+  // Between the decoding thread and the reader, under `mu`.
+  std::mutex mu;
+  std::condition_variable filled_cv, freed_cv;
+  std::span<const std::byte> chunks[kRing];  // chunk k is in slot k % kRing
+  uint64_t produced = 0;  // chunks decoded; the last one is empty, at the end of the stream
+  uint64_t taken = 0;     // chunks take() returned; the reader still holds chunk taken - 1
+  bool failed = false;    // the decoder threw `error`
+  bool stop = false;      // the reader is gone
+  std::exception_ptr error;
+  std::thread decoder_thread;  // last: started once everything it uses is built
 };
+
+void LayerStream::State::decode_ahead() {
+  try {
+    for (uint64_t k = 0;; ++k) {
+      size_t slot = k % kRing;
+      {
+        // Slot k is free once the reader took chunk k - kRing + 1, and so let go of the one
+        // before it, chunk k - kRing.
+        std::unique_lock<std::mutex> l(mu);
+        freed_cv.wait(l, [&] { return stop || k + 1 < taken + kRing; });
+        if (stop) return;
+      }
+      if (diff_sha) pipe->wait(ring_ticket[slot]);  // the hasher may still read the old chunk
+      std::span<const std::byte> chunk = decoder->next(in, ring[slot].get());
+      if (diff_sha && !chunk.empty()) ring_ticket[slot] = pipe->push(*diff_sha, chunk);
+      {
+        std::lock_guard<std::mutex> l(mu);
+        chunks[slot] = chunk;
+        ++produced;
+      }
+      filled_cv.notify_one();
+      if (chunk.empty()) return;
+    }
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      error = std::current_exception();
+      failed = true;
+    }
+    filled_cv.notify_one();
+  }
+}
+
+std::span<const std::byte> LayerStream::State::take() {
+  std::unique_lock<std::mutex> l(mu);
+  filled_cv.wait(l, [&] { return produced > taken || failed; });
+  if (produced == taken) std::rethrow_exception(error);
+  std::span<const std::byte> chunk = chunks[taken % kRing];
+  if (chunk.empty()) return chunk;  // the end, for this call and every later one
+  ++taken;
+  l.unlock();
+  freed_cv.notify_one();
+  return chunk;
+}
 
 LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed)
     : s_(std::make_unique<State>(blob)) {
@@ -344,6 +424,7 @@ LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompresse
   if (s_->compression != image::Compression::kNone) {
     for (auto& b : s_->ring) b.reset(new std::byte[kOutChunk]);
     if (digest) s_->diff_sha.emplace();
+    s_->decoder_thread = std::thread([s = s_.get()] { s->decode_ahead(); });
   }
 }
 
@@ -356,16 +437,14 @@ uint64_t LayerStream::uncompressed_bytes() const { return s_->uncompressed; }
 std::span<const std::byte> LayerStream::next() {
   if (!s_->pending.empty()) return std::exchange(s_->pending, {});
   State& s = *s_;
-  size_t slot = s.ring_next;
-  s.ring_next = (slot + 1) % kRing;
-  if (s.diff_sha) s.pipe->wait(s.ring_ticket[slot]);
-  std::span<const std::byte> chunk = s.decoder->next(s.in, s.ring[slot].get());
+  std::span<const std::byte> chunk =
+      s.decoder_thread.joinable() ? s.take() : s.decoder->next(s.in, nullptr);
   s.uncompressed += chunk.size();
-  if (s_->uncompressed > s_->max_uncompressed) {
-    throw Error("uncompressed size passes the limit of " + std::to_string(s_->max_uncompressed) +
+  // The decoding thread is at most kRing chunks past this check, so a bomb stays bounded.
+  if (s.uncompressed > s.max_uncompressed) {
+    throw Error("uncompressed size passes the limit of " + std::to_string(s.max_uncompressed) +
                 " bytes (a compression bomb?)");
   }
-  if (s.diff_sha && !chunk.empty()) s.ring_ticket[slot] = s.pipe->push(*s.diff_sha, chunk);
   return chunk;
 }
 

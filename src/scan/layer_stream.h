@@ -1,8 +1,9 @@
 // LayerStream: a layer blob as a stream of uncompressed chunks. The compression is sniffed from
 // the first bytes (1f 8b gzip, 28 b5 2f fd zstd, else plain tar), never from a name or a media
 // type. gzip goes through ISA-L's isal_inflate and zstd through ZSTD_decompressStream, both in
-// process and streaming. While streaming, the blob digest (compressed bytes) and the diff_id
-// (uncompressed bytes) are computed in the same pass, and the uncompressed size is bounded.
+// process and streaming, on a thread of their own that decodes a few chunks ahead of the reader.
+// While streaming, the blob digest (compressed bytes) and the diff_id (uncompressed bytes) are
+// computed in the same pass on another thread, and the uncompressed size is bounded.
 #pragma once
 
 #include <cstddef>
