@@ -30,7 +30,7 @@ namespace {
 
 struct AuditRequest {
   std::string image, platform, via;
-  bool insecure = false;
+  bool insecure = false, no_digest_check = false;
   std::string format = "text";
   std::string fail_on = "error";
   std::string baseline, against;
@@ -54,6 +54,7 @@ AuditRequest parse_audit_args(const std::vector<std::string>& args) {
       ->check(CLI::IsMember({"error", "warning", "info", "never"}));
   app.add_option("--platform", a.platform, "os/arch[/variant] of a multi-platform image");
   app.add_flag("--insecure", a.insecure, explore::kInsecureHelp);
+  app.add_flag("--no-digest-check", a.no_digest_check, explore::kNoDigestCheckHelp);
   app.add_option("--via", a.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
   app.add_option("--baseline", a.baseline, "write sha256 checksums of key config files to FILE");
@@ -219,6 +220,7 @@ CommandResult run_audit(const Request& request) {
   explore::ImageRequest ir{a.image, a.platform};
   ir.via = a.via;
   ir.insecure = a.insecure;
+  ir.check_digests = !a.no_digest_check;
   std::unique_ptr<explore::Image> image = open_image_for_audit(ir);
   // The audit rules.
   report::Report rep;

@@ -414,6 +414,40 @@ TEST_F(CliTest, DiffNamesWhatTheTopLayerAddedAndDeleted) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(CliTest, NoDigestCheckReadsALayerWhoseBytesDoNotMatchItsDigest) {
+  // The same archive with one byte of a layer changed ("Hello" in /app/entry.sh is "Jello").
+  std::string bytes = slurp(*dir_ / "img.tar");
+  size_t at = bytes.find("echo Hello");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5] = 'J';
+  std::string tampered = (*dir_ / "tampered.tar").string();
+  std::ofstream(tampered, std::ios::binary) << bytes;
+  Outcome r = run({"find", "docker-archive:" + tampered, "-name", "entry.sh"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind(
+                "coroner: layer 1: diff_id mismatch: config says <L1>, uncompressed layer is ", 0),
+            0u)
+      << r.err;
+  for (const char* cmd : {"find", "diagnose", "audit", "packages", "ldd"}) {
+    std::vector<std::string> args{cmd, "docker-archive:" + tampered, "--no-digest-check"};
+    if (std::string(cmd) == "find") args.insert(args.end(), {"-name", "entry.sh"});
+    if (std::string(cmd) == "ldd") args.push_back("/bin/sh");
+    r = run(args);
+    EXPECT_NE(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_EQ(r.err.find("digest"), std::string::npos) << cmd << ": " << r.err;
+  }
+  r = run({"cat", "docker-archive:" + tampered, "/app/entry.sh", "--no-digest-check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "#!/bin/sh\necho Jello\n");
+  // A flat tar has no digest to check: with the flag its layer has no digest to show either.
+  r = run_shell("tar -C '" + dir_->string() + "' -cf '" + (*dir_ / "flat.tar").string() +
+                "' --owner=0 --group=0 --mtime=@0 out");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run({"ls", "-l", "tar:" + (*dir_ / "flat.tar").string(), "--no-digest-check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" 0 - out\n"), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   Outcome r = run({"find", image(), "-size", "12q"});
   EXPECT_EQ(r.exit_code, 2);

@@ -17,7 +17,7 @@ constexpr uint16_t ET_EXEC = 2, ET_DYN = 3;
 
 struct LddRequest {
   std::string image, platform, path;
-  bool all = false, json = false, insecure = false;
+  bool all = false, json = false, insecure = false, no_digest_check = false;
   linux_::LoaderEnv env;
   std::string help;
 };
@@ -32,6 +32,7 @@ LddRequest parse_ldd_args(const std::vector<std::string>& args) {
   app.add_flag("--json", l.json, "JSON output (always with --all)");
   app.add_option("--platform", l.platform, "os/arch[/variant] of a multi-platform image");
   app.add_flag("--insecure", l.insecure, explore::kInsecureHelp);
+  app.add_flag("--no-digest-check", l.no_digest_check, explore::kNoDigestCheckHelp);
   app.add_option("--ld-library-path", l.env.ld_library_path, "LD_LIBRARY_PATH to simulate");
   app.add_option("--workdir", l.env.cwd, "working directory for relative paths (default /)");
   app.add_option("--x86-64-level", l.env.x86_64_level,
@@ -160,6 +161,7 @@ CommandResult run_ldd(const Request& request) {
   // Open the source, scan the layers (capturing ld.so.cache, ld.so.conf, ld-musl-*.path), merge.
   explore::ImageRequest ir{l.image, l.platform};
   ir.insecure = l.insecure;
+  ir.check_digests = !l.no_digest_check;
   ir.capture = linux_::capture_paths;
   std::unique_ptr<explore::Image> image = explore::open_image(ir);
   const fs::Tree& tree = image->tree();

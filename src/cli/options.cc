@@ -55,6 +55,7 @@ void add_common(CLI::App& cmd, Options& o) {
   cmd.add_option("--via", o.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
   cmd.add_flag("--insecure", o.insecure, explore::kInsecureHelp);
+  cmd.add_flag("--no-digest-check", o.no_digest_check, explore::kNoDigestCheckHelp);
 }
 
 void configure(CLI::App& app, Options& o) {
@@ -180,6 +181,7 @@ Request make_request(const Options& o) {
   r.image = {o.image, o.platform};
   r.image.via = o.via;
   r.image.insecure = o.insecure;
+  r.image.check_digests = !o.no_digest_check;
   if (!o.paths.empty()) r.path = o.paths[0];
   r.paths = o.paths;
   r.long_format = o.long_format;
@@ -207,6 +209,7 @@ Request make_request(const Options& o) {
     r.image_b = {o.image_b, o.platform};
     r.image_b.via = o.via;
     r.image_b.insecure = o.insecure;
+    r.image_b.check_digests = !o.no_digest_check;
     r.diff.path = r.path;
     r.diff.content = !o.no_content;
     r.diff.mtime = o.mtime;

@@ -38,6 +38,7 @@ struct Options {
   bool json = false;
   std::string platform;
   bool insecure = false;
+  bool no_digest_check = false;
   std::string via;  // docker-daemon: save | export
   std::string image;
   std::string pattern;                          // grep

@@ -30,7 +30,7 @@ std::optional<std::string_view> captured_file(const fs::Tree& tree,
 
 std::vector<scan::LayerIndex> scan_streamed(const image::ImageSource& source,
                                             scan::ScanOptions options) {
-  options.verify = true;  // the diff_id identifies the layer
+  options.verify = true;  // the diff_id identifies the layer, also with --no-digest-check
   const std::vector<image::LayerDesc>& descs = source.info().layers;
   std::vector<scan::LayerIndex> out(descs.size());
   std::vector<bool> filled(descs.size(), false);
@@ -146,6 +146,7 @@ std::unique_ptr<Image> open_image(const ImageRequest& request) {
       return capture_for_explore(path, size) || request.capture(path, size);
     };
   }
+  options.verify = request.check_digests;
   options.capture_scripts_up_to = request.capture_scripts_up_to;
   options.content_scanner = request.content_scanner;
   options.layer_scanned = request.layer_scanned;

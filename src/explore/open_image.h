@@ -22,6 +22,10 @@ namespace coroner::explore {
 // The help of every command's --insecure flag.
 inline constexpr const char* kInsecureHelp =
     "docker://: allow http and unverified TLS (loopback registries always are)";
+// The help of every command's --no-digest-check flag.
+inline constexpr const char* kNoDigestCheckHelp =
+    "do not check layers against their digests (the SHA-256 of each blob and of its uncompressed "
+    "tar): faster, for an image you made yourself";
 
 struct ImageRequest {
   std::string ref;
@@ -31,6 +35,10 @@ struct ImageRequest {
   // keeps no temporary copy of the save stream.
   bool single_pass = false;
   bool insecure = false;  // docker://: image::OpenOptions::insecure_registry (--insecure)
+  // Check each layer against its digest and diff_id (scan::ScanOptions::verify); false: the
+  // layers carry no digest of their own (--no-digest-check). A streamed docker-daemon: save
+  // checks anyway: it tells its layers apart by their diff_ids.
+  bool check_digests = true;
   // Files to capture besides the accounts files (diagnose: linux_::capture_paths), and scripts
   // up to this size (scan::ScanOptions::capture_scripts_up_to).
   std::function<bool(std::string_view path, uint64_t size)> capture;
