@@ -18,6 +18,12 @@ class ByteStream {
   virtual size_t read(std::span<std::byte> buf) = 0;
   // A name for messages ("blobs/sha256/1a2b…", "stdin").
   virtual std::string name() const = 0;
+  // The rest of the stream as one read-only view, valid while the stream lives, and consumed
+  // (read() returns 0 after it): a layer scan then reads a file from the page cache without the
+  // copy of read(2). nullopt when the stream cannot (not a regular file, a small rest, a file
+  // shorter than the stream says: read() reports that). A file truncated while it is mapped
+  // ends the process with SIGBUS, as it does for ripgrep or git: evidence at rest is expected.
+  virtual std::optional<std::span<const std::byte>> map_rest() { return std::nullopt; }
 };
 
 // A stream over a file descriptor that the stream owns (closed on destruction).

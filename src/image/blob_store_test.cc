@@ -4,7 +4,11 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
 #include "base/error.h"
 #include "testing/image_builder.h"
@@ -98,6 +102,46 @@ TEST_F(BlobStoreTest, DirStoreReadsFiles) {
   EXPECT_EQ(store->size("blobs/sha256/x"), 4u);
   EXPECT_EQ(read_all(*store->open("blobs/sha256/x")), "blob");
   EXPECT_FALSE(store->size("blobs"));  // a folder is no member
+}
+
+// A local file's rest is mapped for the layer scan: exactly the stream's range (which may start
+// off a page boundary), consumed; a small rest, a range past the end of the file or a pipe is
+// not, and read() still says what is wrong.
+TEST_F(BlobStoreTest, FileStreamsMapTheirRestExactly) {
+  std::string content(5 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 31 % 251);
+  std::string path = write(std::string(1234, 'j') + content + "tail");
+  auto s = open_file_range_stream(path, 1234, content.size(), "member");
+  std::optional<std::span<const std::byte>> v = s->map_rest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(std::string_view(reinterpret_cast<const char*>(v->data()), v->size()) == content);
+  std::byte b[16];
+  EXPECT_EQ(s->read(b), 0u);
+  EXPECT_FALSE(s->map_rest().has_value());  // once
+  auto whole = open_file_stream(path);
+  v = whole->map_rest();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->size(), 1234 + content.size() + 4);
+
+  auto small = open_file_range_stream(path, 1234, 100, "small");
+  EXPECT_FALSE(small->map_rest().has_value());
+  EXPECT_EQ(read_all(*small), content.substr(0, 100));
+
+  auto past = open_file_range_stream(path, 1234, content.size() + 100, "past");
+  EXPECT_FALSE(past->map_rest().has_value());
+  std::string err;
+  try {
+    read_all(*past);
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  EXPECT_EQ(err, "past: unexpected end of file");
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto pipe = open_fd_stream(fds[0], "pipe");
+  EXPECT_FALSE(pipe->map_rest().has_value());
+  ::close(fds[1]);
 }
 
 }  // namespace

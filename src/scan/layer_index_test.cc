@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -1042,12 +1043,25 @@ TEST(TarFastPathTest, WholeContentsReadStraightFromTheBlobAreExact) {
                         .tar();
   ScanOptions o;
   o.capture = [](std::string_view path, uint64_t) { return path.starts_with("big"); };
-  for (int mode = 0; mode < 3; ++mode) {
+  // Modes 3 and 4 read the blob from a file, mapped (ByteStream::map_rest): the whole file, and
+  // a range that starts off a page boundary, as a docker-archive member does.
+  std::string dir = coroner::testing::make_test_dir("scan-mapped");
+  for (int mode = 0; mode < 5; ++mode) {
     SCOPED_TRACE(mode);
     ScanOptions m = o;
     m.tar_fast_path = mode != 2;
-    std::string blob = mode == 1 ? coroner::testing::gzip(tar) : tar;
-    LayerIndex l = scan(blob, m);
+    std::string blob = mode == 1 || mode == 4 ? coroner::testing::gzip(tar) : tar;
+    LayerIndex l;
+    if (mode < 3) {
+      l = scan(blob, m);
+    } else {
+      std::string prefix = mode == 4 ? std::string(1234, 'j') : "";
+      std::string path = dir + "/blob" + std::to_string(mode);
+      std::ofstream(path, std::ios::binary) << prefix << blob << "trailing";
+      std::unique_ptr<ByteStream> s =
+          open_file_range_stream(path, prefix.size(), blob.size(), "blob");
+      l = scan_layer(*s, {}, 3, m);
+    }
     EXPECT_EQ(l.diff_id, sha256_digest(as_bytes(tar)));
     ASSERT_EQ(l.captured.count("big"), 1u);
     EXPECT_TRUE(l.captured.at("big") == big);

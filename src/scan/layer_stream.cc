@@ -95,13 +95,19 @@ class HashPipe {
 };
 
 // The compressed side: the blob, read in big chunks, counted and digested as it is read.
-// Chunks rotate through kSlots buffers, so that the next chunk is read while the hasher still
-// digests the one before (with a single buffer, reading and hashing took turns: each thread of
-// a plain layer sat idle half the time).
+// A blob in a local file is mapped (ByteStream::map_rest) and its chunks are views of the page
+// cache, with no copy. Otherwise chunks rotate through kSlots buffers, so that the next chunk is
+// read while the hasher still digests the one before (with a single buffer, reading and hashing
+// took turns: each thread of a plain layer sat idle half the time).
 struct Input {
   static constexpr size_t kSlots = 3;
-  explicit Input(ByteStream& b) : blob(b) { slots[0].reset(new std::byte[kChunk]); }
+  explicit Input(ByteStream& b) : blob(b), map(b.map_rest()) {
+    if (!map) slots[0].reset(new std::byte[kChunk]);
+  }
   ByteStream& blob;
+  std::optional<std::span<const std::byte>> map;  // the mapped blob, or nullopt
+  size_t map_pos = 0;                             // bytes of `map` handed out
+  const std::byte* view = nullptr;                // mapped: the current chunk
   std::unique_ptr<std::byte[]> slots[kSlots];
   uint64_t tickets[kSlots] = {};  // of the last hash job on each slot
   size_t slot = 0;
@@ -111,13 +117,17 @@ struct Input {
   Sha256* sha = nullptr;           // the blob digest, when digesting
   HashPipe* pipe = nullptr;
 
-  // The current chunk's buffer (valid until the kSlots-th refill() from now).
-  std::byte* buf() const { return slots[slot].get(); }
+  // The current chunk (valid until the kSlots-th refill() from now; mapped: while the blob lives).
+  const std::byte* buf() const { return map ? view : slots[slot].get(); }
   // Moves to the next buffer and fills it with the next chunk; false at the end of the blob.
   bool refill() {
     if (eof) {
       len = 0;
       return false;
+    }
+    if (map) {
+      len = 0;
+      return append();
     }
     slot = (slot + 1) % kSlots;
     if (!slots[slot]) slots[slot].reset(new std::byte[kChunk]);
@@ -128,7 +138,8 @@ struct Input {
   // Appends what the next read returns to the buffer; false at the end of the blob.
   bool append() {
     if (eof) return false;
-    size_t n = blob.read({buf() + len, kChunk - len});
+    if (map) return append_mapped();
+    size_t n = blob.read({slots[slot].get() + len, kChunk - len});
     if (n == 0) {
       eof = true;
       return false;
@@ -137,6 +148,39 @@ struct Input {
     bytes += n;
     len += n;
     return true;
+  }
+  // append() of a mapped blob: the chunk grows over the next bytes of the mapping.
+  bool append_mapped() {
+    if (len == 0) view = map->data() + map_pos;
+    size_t n = std::min(kChunk - len, map->size() - map_pos);
+    if (n == 0) {
+      eof = true;
+      return false;
+    }
+    if (sha) pipe->push(*sha, map->subspan(map_pos, n));
+    map_pos += n;
+    bytes += n;
+    len += n;
+    return true;
+  }
+  // Copies up to dst.size() next bytes of the blob into `dst` (digested); 0 at the end.
+  size_t read_into(std::span<std::byte> dst) {
+    if (eof) return 0;
+    std::span<const std::byte> src;
+    if (map) {
+      src = map->subspan(map_pos, std::min(dst.size(), map->size() - map_pos));
+      std::memcpy(dst.data(), src.data(), src.size());
+      map_pos += src.size();
+    } else {
+      src = dst.first(blob.read(dst));
+    }
+    if (src.empty()) {
+      eof = true;
+      return 0;
+    }
+    if (sha) pipe->push(*sha, src);
+    bytes += src.size();
+    return src.size();
   }
 };
 
@@ -189,7 +233,7 @@ class GzipDecoder : public Decoder {
  public:
   explicit GzipDecoder(Input& in) {
     start_member();
-    st_.next_in = reinterpret_cast<uint8_t*>(in.buf());
+    st_.next_in = const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(in.buf()));
     st_.avail_in = static_cast<uint32_t>(in.len);
   }
 
@@ -222,7 +266,7 @@ class GzipDecoder : public Decoder {
     ++members_;
   }
   void set_input(Input& in) {
-    st_.next_in = reinterpret_cast<uint8_t*>(in.buf());
+    st_.next_in = const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(in.buf()));
     st_.avail_in = static_cast<uint32_t>(in.len);
   }
   // After a member ended: true if another one follows (and is started).
@@ -480,16 +524,10 @@ size_t LayerStream::read_direct(std::span<std::byte> dst) {
   CORONER_CHECK(can_read_direct());
   State& s = *s_;
   size_t total = 0;
-  while (total < dst.size() && !s.in.eof) {
+  while (total < dst.size()) {
     // Pieces of kChunk: the hasher starts on the first while the next ones are read.
-    std::span<std::byte> piece = dst.subspan(total, std::min(dst.size() - total, kChunk));
-    size_t n = s.in.blob.read(piece);
-    if (n == 0) {
-      s.in.eof = true;
-      break;
-    }
-    if (s.in.sha) s.pipe->push(*s.in.sha, piece.first(n));
-    s.in.bytes += n;
+    size_t n = s.in.read_into(dst.subspan(total, std::min(dst.size() - total, kChunk)));
+    if (n == 0) break;
     s.uncompressed += n;
     total += n;
     if (s.uncompressed > s.max_uncompressed) {
