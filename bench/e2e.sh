@@ -139,16 +139,22 @@ for form in archive gzip zstd; do
   done
 done
 # The diagnosis, the audit and the package verification, on the docker-archive (find_archive is
-# the plain scan they are held to). They exit 1 when they find something: that is success here.
-for cmd in diagnose audit verify; do
+# the plain scan they are held to), and the audit on the OCI layouts too (against find_gzip and
+# find_zstd). They exit 1 when they find something: that is success here.
+for cmd in diagnose audit verify audit_gzip audit_zstd; do
+  name=${cmd}_archive
   case $cmd in
     diagnose) args=(diagnose --fail-on never "docker-archive:$save") ;;
     audit) args=(audit --fail-on never "docker-archive:$save") ;;
     verify) args=(packages --verify "docker-archive:$save") ;;
+    audit_gzip | audit_zstd)
+      args=(audit --fail-on never "${refs[${cmd#audit_}]}")
+      name=$cmd
+      ;;
   esac
   c="$(qa "$coroner" "${args[@]}") >/dev/null; [ \$? -le 1 ]"
-  if peak "${cmd}_archive" sh -c "$c"; then
-    bench "${cmd}_archive" "$runs" 1 null "$c"
+  if peak "$name" sh -c "$c"; then
+    bench "$name" "$runs" 1 null "$c"
   fi
 done
 # md5sum over the package-owned bytes (dpkg's md5sums lists) of the root, extracted once (not
