@@ -138,49 +138,49 @@ struct Input {
   // Appends what the next read returns to the buffer; false at the end of the blob.
   bool append() {
     if (eof) return false;
-    if (map) return append_mapped();
-    size_t n = blob.read({slots[slot].get() + len, kChunk - len});
-    if (n == 0) {
-      eof = true;
-      return false;
+    std::span<const std::byte> got;
+    if (map) {
+      if (len == 0) view = map->data() + map_pos;  // the chunk grows over the mapping
+      got = take_mapped(kChunk - len);
+    } else {
+      std::span<std::byte> room(slots[slot].get() + len, kChunk - len);
+      got = room.first(blob.read(room));
     }
-    if (sha) tickets[slot] = pipe->push(*sha, {buf() + len, n});
-    bytes += n;
-    len += n;
-    return true;
-  }
-  // append() of a mapped blob: the chunk grows over the next bytes of the mapping.
-  bool append_mapped() {
-    if (len == 0) view = map->data() + map_pos;
-    size_t n = std::min(kChunk - len, map->size() - map_pos);
-    if (n == 0) {
-      eof = true;
-      return false;
-    }
-    if (sha) pipe->push(*sha, map->subspan(map_pos, n));
-    map_pos += n;
-    bytes += n;
-    len += n;
+    if (got.empty()) return false;
+    uint64_t ticket = consumed(got);
+    if (!map) tickets[slot] = ticket;
+    len += got.size();
     return true;
   }
   // Copies up to dst.size() next bytes of the blob into `dst` (digested); 0 at the end.
   size_t read_into(std::span<std::byte> dst) {
     if (eof) return 0;
-    std::span<const std::byte> src;
+    std::span<const std::byte> got;
     if (map) {
-      src = map->subspan(map_pos, std::min(dst.size(), map->size() - map_pos));
-      std::memcpy(dst.data(), src.data(), src.size());
-      map_pos += src.size();
+      got = take_mapped(dst.size());
+      std::memcpy(dst.data(), got.data(), got.size());
     } else {
-      src = dst.first(blob.read(dst));
+      got = dst.first(blob.read(dst));
     }
-    if (src.empty()) {
+    consumed(got);
+    return got.size();
+  }
+
+ private:
+  // The next up to `n` bytes of the mapping.
+  std::span<const std::byte> take_mapped(size_t n) {
+    std::span<const std::byte> got = map->subspan(map_pos, std::min(n, map->size() - map_pos));
+    map_pos += got.size();
+    return got;
+  }
+  // Counts and digests bytes just read (empty: the end of the blob); the hash job's ticket.
+  uint64_t consumed(std::span<const std::byte> got) {
+    if (got.empty()) {
       eof = true;
       return 0;
     }
-    if (sha) pipe->push(*sha, src);
-    bytes += src.size();
-    return src.size();
+    bytes += got.size();
+    return sha ? pipe->push(*sha, got) : 0;
   }
 };
 
