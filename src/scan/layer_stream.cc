@@ -1,6 +1,8 @@
 #include "scan/layer_stream.h"
 
 #include <isa-l/igzip_lib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -96,11 +98,15 @@ class HashPipe {
 
 // The compressed side: the blob, read in big chunks, counted and digested as it is read.
 // A blob in a local file is mapped (ByteStream::map_rest) and its chunks are views of the page
-// cache, with no copy. Otherwise chunks rotate through kSlots buffers, so that the next chunk is
-// read while the hasher still digests the one before (with a single buffer, reading and hashing
-// took turns: each thread of a plain layer sat idle half the time).
+// cache, with no copy. The reader stays at most kMapLag chunks ahead of the hasher, and the pages
+// both are done with are unmapped as it goes (madvise MADV_DONTNEED: the page cache keeps them),
+// so the process maps a few MiB of the blob at a time, not the whole of it. Otherwise chunks
+// rotate through kSlots buffers, so that the next chunk is read while the hasher still digests
+// the one before (with a single buffer, reading and hashing took turns: each thread of a plain
+// layer sat idle half the time).
 struct Input {
   static constexpr size_t kSlots = 3;
+  static constexpr size_t kMapLag = 8;
   explicit Input(ByteStream& b) : blob(b), map(b.map_rest()) {
     if (!map) slots[0].reset(new std::byte[kChunk]);
   }
@@ -108,6 +114,12 @@ struct Input {
   std::optional<std::span<const std::byte>> map;  // the mapped blob, or nullopt
   size_t map_pos = 0;                             // bytes of `map` handed out
   const std::byte* view = nullptr;                // mapped: the current chunk
+  // Mapped: the hash ticket and the end of the last kMapLag pieces taken, round robin, and the
+  // bytes of `map` unmapped so far.
+  uint64_t lag_ticket[kMapLag] = {};
+  size_t lag_end[kMapLag] = {};
+  size_t lag_next = 0;
+  size_t unmapped = 0;
   std::unique_ptr<std::byte[]> slots[kSlots];
   uint64_t tickets[kSlots] = {};  // of the last hash job on each slot
   size_t slot = 0;
@@ -148,7 +160,11 @@ struct Input {
     }
     if (got.empty()) return false;
     uint64_t ticket = consumed(got);
-    if (!map) tickets[slot] = ticket;
+    if (map) {
+      mapped_taken(ticket);
+    } else {
+      tickets[slot] = ticket;
+    }
     len += got.size();
     return true;
   }
@@ -159,19 +175,38 @@ struct Input {
     if (map) {
       got = take_mapped(dst.size());
       std::memcpy(dst.data(), got.data(), got.size());
+      if (!got.empty()) mapped_taken(consumed(got));
     } else {
       got = dst.first(blob.read(dst));
+      consumed(got);
     }
-    consumed(got);
+    if (got.empty()) eof = true;
     return got.size();
   }
 
  private:
-  // The next up to `n` bytes of the mapping.
+  // The next up to `n` bytes of the mapping, once the hasher is done with the piece taken
+  // kMapLag pieces ago; the whole pages before that piece's end are unmapped.
   std::span<const std::byte> take_mapped(size_t n) {
+    size_t oldest = lag_next % kMapLag;
+    if (pipe != nullptr && lag_ticket[oldest] != 0) pipe->wait(lag_ticket[oldest]);
+    unmap_before(lag_end[oldest]);
     std::span<const std::byte> got = map->subspan(map_pos, std::min(n, map->size() - map_pos));
     map_pos += got.size();
     return got;
+  }
+  void mapped_taken(uint64_t ticket) {
+    lag_ticket[lag_next % kMapLag] = ticket;
+    lag_end[lag_next % kMapLag] = map_pos;
+    ++lag_next;
+  }
+  void unmap_before(size_t end) {
+    static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    uintptr_t base = reinterpret_cast<uintptr_t>(map->data());
+    uintptr_t from = (base + unmapped + page - 1) / page * page, to = (base + end) / page * page;
+    if (to <= from) return;
+    ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    unmapped = to - base;
   }
   // Counts and digests bytes just read (empty: the end of the blob); the hash job's ticket.
   uint64_t consumed(std::span<const std::byte> got) {
