@@ -30,7 +30,7 @@ namespace {
 
 struct AuditRequest {
   std::string image, platform, via;
-  bool insecure = false, no_digest_check = false;
+  SourceFlags source;
   std::string format = "text";
   std::string fail_on = "error";
   std::string baseline, against;
@@ -53,8 +53,7 @@ AuditRequest parse_audit_args(const std::vector<std::string>& args) {
                  "warning, info, never")
       ->check(CLI::IsMember({"error", "warning", "info", "never"}));
   app.add_option("--platform", a.platform, "os/arch[/variant] of a multi-platform image");
-  app.add_flag("--insecure", a.insecure, explore::kInsecureHelp);
-  app.add_flag("--no-digest-check", a.no_digest_check, explore::kNoDigestCheckHelp);
+  add_source_flags(app, a.source);
   app.add_option("--via", a.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
   app.add_option("--baseline", a.baseline, "write sha256 checksums of key config files to FILE");
@@ -219,8 +218,7 @@ CommandResult run_audit(const Request& request) {
   // Open, scan with the secret scanner, merge.
   explore::ImageRequest ir{a.image, a.platform};
   ir.via = a.via;
-  ir.insecure = a.insecure;
-  ir.check_digests = !a.no_digest_check;
+  a.source.apply(ir);
   std::unique_ptr<explore::Image> image = open_image_for_audit(ir);
   // The audit rules.
   report::Report rep;

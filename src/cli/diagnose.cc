@@ -214,8 +214,7 @@ DiagnoseRequest parse_diagnose_args(const std::vector<std::string>& args) {
                  "warning, never")
       ->check(CLI::IsMember({"error", "warning", "never"}));
   app.add_option("--platform", d.platform, "os/arch[/variant] of a multi-platform image");
-  app.add_flag("--insecure", d.insecure, explore::kInsecureHelp);
-  app.add_flag("--no-digest-check", d.no_digest_check, explore::kNoDigestCheckHelp);
+  add_source_flags(app, d.source);
   app.add_option("--via", d.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
   std::vector<std::string> reversed(before.rbegin(), before.rend());
@@ -257,8 +256,7 @@ CommandResult run_diagnose(const Request& request) {
   // Open the source, scan the layers (capturing what the simulations read), merge.
   explore::ImageRequest ir{d.image, d.platform};
   ir.via = d.via;
-  ir.insecure = d.insecure;
-  ir.check_digests = !d.no_digest_check;
+  d.source.apply(ir);
   ir.single_pass = !d.all;  // the audit may read content again; the diagnosis does not
   ir.capture = linux_::capture_paths;
   // container:X: also its pid files and logs, for what it wrote before it died.

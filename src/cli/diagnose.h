@@ -15,7 +15,7 @@ namespace coroner::cli {
 
 struct DiagnoseRequest {
   std::string image, platform;
-  bool insecure = false, no_digest_check = false;
+  SourceFlags source;
   std::string via;  // docker-daemon: save | export
   std::optional<std::string> entrypoint, user, workdir;
   std::vector<std::string> env;

@@ -17,7 +17,8 @@ constexpr uint16_t ET_EXEC = 2, ET_DYN = 3;
 
 struct LddRequest {
   std::string image, platform, path;
-  bool all = false, json = false, insecure = false, no_digest_check = false;
+  bool all = false, json = false;
+  SourceFlags source;
   linux_::LoaderEnv env;
   std::string help;
 };
@@ -31,8 +32,7 @@ LddRequest parse_ldd_args(const std::vector<std::string>& args) {
   app.add_flag("--all", l.all, "every ELF executable and shared object, one JSON line each");
   app.add_flag("--json", l.json, "JSON output (always with --all)");
   app.add_option("--platform", l.platform, "os/arch[/variant] of a multi-platform image");
-  app.add_flag("--insecure", l.insecure, explore::kInsecureHelp);
-  app.add_flag("--no-digest-check", l.no_digest_check, explore::kNoDigestCheckHelp);
+  add_source_flags(app, l.source);
   app.add_option("--ld-library-path", l.env.ld_library_path, "LD_LIBRARY_PATH to simulate");
   app.add_option("--workdir", l.env.cwd, "working directory for relative paths (default /)");
   app.add_option("--x86-64-level", l.env.x86_64_level,
@@ -160,8 +160,7 @@ CommandResult run_ldd(const Request& request) {
   }
   // Open the source, scan the layers (capturing ld.so.cache, ld.so.conf, ld-musl-*.path), merge.
   explore::ImageRequest ir{l.image, l.platform};
-  ir.insecure = l.insecure;
-  ir.check_digests = !l.no_digest_check;
+  l.source.apply(ir);
   ir.capture = linux_::capture_paths;
   std::unique_ptr<explore::Image> image = explore::open_image(ir);
   const fs::Tree& tree = image->tree();

@@ -54,8 +54,7 @@ void add_common(CLI::App& cmd, Options& o) {
   cmd.add_option("--platform", o.platform, "os/arch[/variant] to pick from a multi-platform image");
   cmd.add_option("--via", o.via, "docker-daemon: read the layers by save (default) or export")
       ->check(CLI::IsMember({"save", "export"}));
-  cmd.add_flag("--insecure", o.insecure, explore::kInsecureHelp);
-  cmd.add_flag("--no-digest-check", o.no_digest_check, explore::kNoDigestCheckHelp);
+  add_source_flags(cmd, o.source);
 }
 
 void configure(CLI::App& app, Options& o) {
@@ -180,8 +179,7 @@ Request make_request(const Options& o) {
   r.json = o.json;
   r.image = {o.image, o.platform};
   r.image.via = o.via;
-  r.image.insecure = o.insecure;
-  r.image.check_digests = !o.no_digest_check;
+  o.source.apply(r.image);
   if (!o.paths.empty()) r.path = o.paths[0];
   r.paths = o.paths;
   r.long_format = o.long_format;
@@ -208,8 +206,7 @@ Request make_request(const Options& o) {
     r.command = Command::kDiff;
     r.image_b = {o.image_b, o.platform};
     r.image_b.via = o.via;
-    r.image_b.insecure = o.insecure;
-    r.image_b.check_digests = !o.no_digest_check;
+    o.source.apply(r.image_b);
     r.diff.path = r.path;
     r.diff.content = !o.no_content;
     r.diff.mtime = o.mtime;
@@ -222,6 +219,14 @@ Request make_request(const Options& o) {
 }
 
 }  // namespace
+
+void add_source_flags(CLI::App& app, SourceFlags& flags) {
+  app.add_flag("--insecure", flags.insecure,
+               "docker://: allow http and unverified TLS (loopback registries always are)");
+  app.add_flag("--no-digest-check", flags.no_digest_check,
+               "do not check layers against their digests (the SHA-256 of each blob and of its "
+               "uncompressed tar): faster, for an image you made yourself");
+}
 
 ParseOutcome parse_command_line(int argc, const char* const* argv) {
   CLI::App app("coroner: examine container images without running them", "coroner");

@@ -14,7 +14,22 @@
 #include "explore/listing.h"
 #include "explore/open_image.h"
 
+namespace CLI {
+class App;
+}
+
 namespace coroner::cli {
+
+// The flags of the image's source that every command opening an image has.
+struct SourceFlags {
+  bool insecure = false;         // --insecure: image::OpenOptions::insecure_registry
+  bool no_digest_check = false;  // --no-digest-check: no ImageRequest::check_digests
+  void apply(explore::ImageRequest& r) const {
+    r.insecure = insecure;
+    r.check_digests = !no_digest_check;
+  }
+};
+void add_source_flags(CLI::App& app, SourceFlags& flags);
 
 enum class Command {
   kHelp,
@@ -37,8 +52,7 @@ struct Options {
   std::string command;
   bool json = false;
   std::string platform;
-  bool insecure = false;
-  bool no_digest_check = false;
+  SourceFlags source;
   std::string via;  // docker-daemon: save | export
   std::string image;
   std::string pattern;                          // grep

@@ -18,7 +18,8 @@ namespace {
 
 struct PackagesRequest {
   std::string image, platform, format = "text";
-  bool verify = false, json = false, insecure = false, no_digest_check = false;
+  bool verify = false, json = false;
+  SourceFlags source;
   std::string help;
 };
 
@@ -35,8 +36,7 @@ PackagesRequest parse_packages_args(const std::vector<std::string>& args) {
   app.add_option("--format", p.format, "text (default), json, cyclonedx (1.5) or spdx (2.3)")
       ->check(CLI::IsMember({"text", "json", "cyclonedx", "spdx"}));
   app.add_option("--platform", p.platform, "os/arch[/variant] of a multi-platform image");
-  app.add_flag("--insecure", p.insecure, explore::kInsecureHelp);
-  app.add_flag("--no-digest-check", p.no_digest_check, explore::kNoDigestCheckHelp);
+  add_source_flags(app, p.source);
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -139,8 +139,7 @@ CommandResult run_packages(const Request& request) {
   }
   // Open and scan, keeping the package databases whole.
   explore::ImageRequest ir{p.image, p.platform};
-  ir.insecure = p.insecure;
-  ir.check_digests = !p.no_digest_check;
+  p.source.apply(ir);
   ir.capture = pkg::capture_package_db;
   // The packages' digests of their files in the scan's single pass (pkg/digest_pass.h).
   if (p.verify) {

@@ -19,14 +19,6 @@
 
 namespace coroner::explore {
 
-// The help of every command's --insecure flag.
-inline constexpr const char* kInsecureHelp =
-    "docker://: allow http and unverified TLS (loopback registries always are)";
-// The help of every command's --no-digest-check flag.
-inline constexpr const char* kNoDigestCheckHelp =
-    "do not check layers against their digests (the SHA-256 of each blob and of its uncompressed "
-    "tar): faster, for an image you made yourself";
-
 struct ImageRequest {
   std::string ref;
   std::string platform;  // "os/arch[/variant]"; empty: the host's
