@@ -21,8 +21,10 @@ class ByteStream {
   // The rest of the stream as one read-only view, valid while the stream lives, and consumed
   // (read() returns 0 after it): a layer scan then reads a file from the page cache without the
   // copy of read(2). nullopt when the stream cannot (not a regular file, a small rest, a file
-  // shorter than the stream says: read() reports that). A file truncated while it is mapped
-  // ends the process with SIGBUS, as it does for ripgrep or git: evidence at rest is expected.
+  // shorter than the stream says: read() reports that). The caller may madvise(MADV_DONTNEED)
+  // the whole pages it is done with: the page cache keeps them, and the view stays readable. A
+  // file truncated while it is mapped ends the process with SIGBUS, as it does for ripgrep or
+  // git: evidence at rest is expected.
   virtual std::optional<std::span<const std::byte>> map_rest() { return std::nullopt; }
 };
 

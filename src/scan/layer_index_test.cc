@@ -428,15 +428,18 @@ TEST(ScanLayerTest, GzipZstdAndPlainGiveTheSameEntries) {
   EXPECT_EQ(gz.compressed_bytes, coroner::testing::gzip(tar).size());
 }
 
-// Reads of uneven sizes, so that chunk boundaries fall anywhere in headers and contents.
+// Reads of uneven sizes, so that chunk boundaries fall anywhere in headers and contents. A read
+// after the end is a failure: some streams (a daemon's, a registry's) must not be read past it.
 class ShortReads : public ByteStream {
  public:
   explicit ShortReads(const std::string& data) : data_(data) {}
   size_t read(std::span<std::byte> dst) override {
     static constexpr size_t kSizes[] = {(1 << 20) - 1, 4097, 1 << 20, 333333, 1};
+    if (ended_) ADD_FAILURE() << "read after the end of the stream";
     size_t n = std::min({dst.size(), data_.size() - at_, kSizes[calls_++ % std::size(kSizes)]});
     std::memcpy(dst.data(), data_.data() + at_, n);
     at_ += n;
+    ended_ = n == 0 && !dst.empty();
     return n;
   }
   std::string name() const override { return "short reads"; }
@@ -444,6 +447,7 @@ class ShortReads : public ByteStream {
  private:
   const std::string& data_;
   size_t at_ = 0, calls_ = 0;
+  bool ended_ = false;
 };
 
 // Many chunks through the reader's buffer ring (reading runs ahead of the hasher): every byte

@@ -158,8 +158,8 @@ struct Input {
       std::span<std::byte> room(slots[slot].get() + len, kChunk - len);
       got = room.first(blob.read(room));
     }
-    if (got.empty()) return false;
     uint64_t ticket = consumed(got);
+    if (got.empty()) return false;
     if (map) {
       mapped_taken(ticket);
     } else {
@@ -175,12 +175,11 @@ struct Input {
     if (map) {
       got = take_mapped(dst.size());
       std::memcpy(dst.data(), got.data(), got.size());
-      if (!got.empty()) mapped_taken(consumed(got));
     } else {
       got = dst.first(blob.read(dst));
-      consumed(got);
     }
-    if (got.empty()) eof = true;
+    uint64_t ticket = consumed(got);
+    if (map && !got.empty()) mapped_taken(ticket);
     return got.size();
   }
 
@@ -411,9 +410,8 @@ struct LayerStream::State {
   uint64_t uncompressed = 0;
   uint64_t max_uncompressed = 0;
   std::span<const std::byte> pending;  // the rest of a chunk that skip() stopped in
-  bool digest = false;
-  std::string blob_hex, diff_hex;  // set once finished
-  std::unique_ptr<HashPipe> pipe;  // its thread stops before the buffers it reads go away
+  std::string blob_hex, diff_hex;      // set once finished
+  std::unique_ptr<HashPipe> pipe;      // its thread stops before the buffers it reads go away
 
   // Between the decoding thread and the reader, under `mu`.
   std::mutex mu;
@@ -473,7 +471,6 @@ std::span<const std::byte> LayerStream::State::take() {
 
 LayerStream::LayerStream(ByteStream& blob, bool digest, uint64_t max_uncompressed)
     : s_(std::make_unique<State>(blob)) {
-  s_->digest = digest;
   s_->max_uncompressed = max_uncompressed;
   if (digest) {
     s_->pipe = std::make_unique<HashPipe>();
