@@ -164,7 +164,12 @@ class Tree {
   std::span<const Version> versions() const { return versions_; }
   std::span<const Version> layer_versions(uint32_t layer) const;
   std::vector<Version> history(NodeId id) const;  // oldest first
+  // What `layer` added, modified and deleted, by path (bytewise): it sorts the layer's paths.
   LayerChanges layer_changes(uint32_t layer) const;
+  // layer_changes(layer).wasted_bytes, without the lists.
+  uint64_t layer_wasted_bytes(uint32_t layer) const {
+    return layer < layer_wasted_.size() ? layer_wasted_[layer] : 0;
+  }
   size_t layer_count() const { return layer_count_; }
 
   // Groups (2 or more present paths) that share one inode entry: a regular file and the

@@ -175,6 +175,9 @@ TEST(TreeTest, NonDirReplacingDirRemovesLowerSubtree) {
   EXPECT_FALSE(has(t, "d/a"));
   EXPECT_EQ(version_in(t, "/d/a/b", 1)->cause, Cause::kParentReplaced);
   EXPECT_EQ(t.layer_changes(0).wasted_bytes, 5u);
+  EXPECT_EQ(t.layer_wasted_bytes(0), 5u);
+  EXPECT_EQ(t.layer_wasted_bytes(1), 0u);
+  EXPECT_EQ(t.layer_wasted_bytes(2), 0u);  // past the last layer
 }
 
 TEST(TreeTest, DirReplacingFile) {

@@ -529,8 +529,8 @@ void wasted_space(Ctx& c) {
   const fs::Tree& t = c.tree();
   const fs::Version* base = t.versions().data();
   for (uint32_t l = 0; l < t.layer_count(); ++l) {
-    fs::LayerChanges ch = t.layer_changes(l);
-    if (ch.wasted_bytes < kWastedThreshold) continue;
+    uint64_t wasted = t.layer_wasted_bytes(l);
+    if (wasted < kWastedThreshold) continue;
     // The biggest files this layer wrote that a later layer shadowed or deleted.
     std::vector<std::pair<uint64_t, std::string>> big;
     for (const fs::Version& v : t.layer_versions(l)) {
@@ -540,7 +540,7 @@ void wasted_space(Ctx& c) {
     }
     std::sort(big.rbegin(), big.rend());
     Finding& f = add(c, "wasted-space", "", l,
-                     "layer " + std::to_string(l) + " ships " + mib(ch.wasted_bytes) +
+                     "layer " + std::to_string(l) + " ships " + mib(wasted) +
                          " that later layers delete or overwrite: every pull downloads them");
     for (size_t i = 0; i < big.size() && i < kMaxListed; ++i) {
       f.evidence.push_back(big[i].second + " (" + mib(big[i].first) + ")");
