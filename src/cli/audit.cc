@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "base/digest.h"
@@ -156,20 +158,29 @@ std::vector<rules::Finding> audit_findings(const explore::Image& image,
                                            std::vector<std::string>* notes) {
   linux_::RootView root(image.tree(), image.layers());
   // Package verification: the digests of the scan's pass, and a re-read (each layer once) of the
-  // package files it did not hash.
+  // package files it did not hash. It runs on a thread of its own while the rules that need no
+  // package data run here (both only read the image; the rules read no layer again).
   pkg::PassDigests digests(image.layers());
-  pkg::VerifyReport packages = pkg::verify(
-      image.tree(), image.layers(),
-      [&](uint32_t layer, std::span<const scan::Entry* const> entries,
-          const pkg::EntryContentFn& fn) {
-        explore::read_entries(image.source(), image.layers()[layer], entries, fn);
-      },
-      digests.known());
-  if (notes) notes->insert(notes->end(), packages.notes.begin(), packages.notes.end());
+  std::future<pkg::VerifyReport> verifying = std::async(std::launch::async, [&] {
+    return pkg::verify(
+        image.tree(), image.layers(),
+        [&](uint32_t layer, std::span<const scan::Entry* const> entries,
+            const pkg::EntryContentFn& fn) {
+          explore::read_entries(image.source(), image.layers()[layer], entries, fn);
+        },
+        digests.known());
+  });
+  std::optional<pkg::VerifyReport> packages;
   rules::AuditInput in{root, image.info()};
-  in.packages = &packages;
+  in.packages = [&] {
+    packages = verifying.get();
+    return &*packages;
+  };
   in.config_drift = std::move(config_drift);
-  return rules::run_audit(in);
+  std::vector<rules::Finding> findings = rules::run_audit(in);
+  if (notes && packages)
+    notes->insert(notes->end(), packages->notes.begin(), packages->notes.end());
+  return findings;
 }
 
 std::string config_baseline(const explore::Image& image) {

@@ -838,7 +838,7 @@ VerifyReport verify(const fs::Tree& tree, std::span<const scan::LayerIndex> laye
     f.layer = ln.layer;
     if (!ln.is_regular()) f.mode = Check::kFail;
     // 2. open(2) follows the last symlink; a file that cannot be opened has no digest ('?').
-    fs::ResolveResult o = fs::resolve(tree, item.path);
+    fs::ResolveResult o = ln.is_symlink() ? fs::resolve(tree, item.path) : l;
     if (o.ok() && tree.node(*o.node).is_regular()) {
       const fs::Node& on = tree.node(*o.node);
       if (ln.is_symlink()) f.layer = on.layer;

@@ -29,6 +29,7 @@ struct Ctx {
   const AuditInput& in;
   std::vector<std::string> created_by;
   std::vector<Finding> out;
+  const pkg::VerifyReport* packages = nullptr;  // in.packages(), once the other rules ran
   const fs::Tree& tree() const { return in.root.tree(); }
 };
 
@@ -629,7 +630,7 @@ std::string package_message(const pkg::VerifyFinding& v, std::optional<uint32_t>
 }
 
 void package_files(Ctx& c) {
-  if (!c.in.packages) return;
+  if (!c.packages) return;
   struct Rest {
     size_t count = 0;
     std::vector<std::string> paths;
@@ -638,7 +639,7 @@ void package_files(Ctx& c) {
   };
   std::map<std::pair<std::string_view, std::string>, size_t> count;
   std::map<std::pair<std::string_view, std::string>, Rest> rest;
-  for (const pkg::VerifyFinding& v : c.in.packages->findings) {
+  for (const pkg::VerifyFinding& v : c.packages->findings) {
     // Not unpacked on purpose (dpkg path-exclude: docs, man pages, locales of slim images).
     if (v.missing != pkg::Missing::kPresent && v.path_excluded) continue;
     // rpm -V's "T" alone (same bytes, mode and target, a new mtime) is no change worth a finding.
@@ -661,7 +662,7 @@ void package_files(Ctx& c) {
     f.evidence.push_back(std::string(manager_name(v.manager)) + " --verify: " + v.line());
     f.fix = rule == "conffile-modified"
                 ? "nothing to do if the change is intended; keep it in your own config layer"
-                : reinstall_fix(v.manager, v.package, c.in.packages->os);
+                : reinstall_fix(v.manager, v.package, c.packages->os);
   }
   for (auto& [key, r] : rest) {
     Finding& f =
@@ -674,15 +675,15 @@ void package_files(Ctx& c) {
       f.evidence.push_back("... " + std::to_string(r.count - kMaxListed) + " more");
     }
     if (key.first != "conffile-modified")
-      f.fix = reinstall_fix(r.manager, key.second, c.in.packages->os);
+      f.fix = reinstall_fix(r.manager, key.second, c.packages->os);
   }
 }
 
 // --- package databases present but not read ------------------------------------------------
 
 void unread_databases(Ctx& c) {
-  if (!c.in.packages) return;
-  for (const std::string& u : c.in.packages->unread_databases) {
+  if (!c.packages) return;
+  for (const std::string& u : c.packages->unread_databases) {
     // "PATH: what kept it from being read".
     std::string path = u.substr(0, u.find(':'));
     std::optional<uint32_t> layer;
@@ -702,9 +703,9 @@ std::string count_line(std::string_view what, uint64_t n) {
 void executables(Ctx& c) {
   // verify() has read the package databases already when the audit ran it.
   std::vector<std::string> read_here;
-  if (!c.in.packages) read_here = pkg::owned_paths(c.tree(), c.in.root.layers());
+  if (!c.packages) read_here = pkg::owned_paths(c.tree(), c.in.root.layers());
   ExecutableInventory inv =
-      inventory_executables(c.in.root, c.in.packages ? c.in.packages->owned_paths : read_here);
+      inventory_executables(c.in.root, c.packages ? c.packages->owned_paths : read_here);
   if (inv.total == 0) return;
   std::string kinds;
   for (size_t i = 0; i < inv.by_kind.size() && i < 4; ++i) {
@@ -799,6 +800,7 @@ bool audit_capture_paths(std::string_view p, uint64_t size) {
 
 std::vector<Finding> run_audit(const AuditInput& input) {
   Ctx c{input, created_by_of_layers(input.info), {}};
+  // The rules that need no package data first.
   secret_file_readable(c);
   content_secrets(c);
   private_key_files(c);
@@ -811,11 +813,12 @@ std::vector<Finding> run_audit(const AuditInput& input) {
   log_errors(c);
   tmp_leftovers(c);
   wasted_space(c);
+  config_drift(c);
+  settings(c);
+  if (input.packages) c.packages = input.packages();
   package_files(c);
   unread_databases(c);
-  config_drift(c);
   executables(c);
-  settings(c);
   sort_findings(c.out);
   return std::move(c.out);
 }

@@ -8,6 +8,7 @@
 // executables inventory, unowned executables and the limits/sysctl settings (info).
 #pragma once
 
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -22,8 +23,10 @@ struct AuditInput {
   const linux_::RootView& root;  // the layers carry content_matches when the scan had a
                                  // secret scanner (make_secret_scanner)
   const image::ImageInfo& info;  // Env and history are scanned for secrets too
-  // pkg::verify over the same tree; null: the package checks are skipped.
-  const pkg::VerifyReport* packages = nullptr;
+  // pkg::verify over the same tree, or null: the package checks are skipped. run_audit asks
+  // for it once, after the rules that need no package data, so that the caller may compute it
+  // meanwhile on another thread. Unset: no packages.
+  std::function<const pkg::VerifyReport*()> packages;
   // Config drift against a --against baseline (cli/audit.h compare_baseline), one line each.
   std::vector<std::string> config_drift;
 };

@@ -44,7 +44,7 @@ class AuditTest : public ::testing::Test {
     tree.emplace(b.build());
     root.emplace(*tree, b.layers());
     AuditInput in{*root, info};
-    if (packages) in.packages = &*packages;
+    if (packages) in.packages = [this] { return &*packages; };
     in.config_drift = drift;
     return run_audit(in);
   }
