@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <deque>
 #include <numeric>
+#include <system_error>
+#include <thread>
 
 namespace coroner {
 namespace {
@@ -83,6 +86,8 @@ class Cursor {
     length_ += kBlock * blocks;
   }
   bool done() const { return done_; }
+  // Bytes of the message consumed so far (hashed, or copied into the staged blocks).
+  uint64_t consumed() const { return length_; }
 
  private:
   // Gathers the next 64 bytes across pieces, or what is left plus the padding.
@@ -252,6 +257,169 @@ void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out,
     uint32_t state[4] = {kIv[0], kIv[1], kIv[2], kIv[3]};
     Cursor cursor(messages[i]);
     out[i] = finish_scalar(cursor, state, 1);
+  }
+}
+
+// --- Md5Lanes ------------------------------------------------------------------------------
+
+namespace {
+constexpr size_t kMaxLanes = 16;
+// Bytes a lane hashes between two calls of `release`.
+constexpr uint64_t kReleaseStep = 4 << 20;
+}  // namespace
+
+struct Md5Lanes::State {
+  struct Lane {
+    bool busy = false;
+    size_t id = 0;
+    std::span<const std::byte> piece;  // the message (Cursor reads it through &piece)
+    Cursor cursor{Md5Message{}};
+    uint64_t released = 0;  // bytes of `piece` handed to `release`
+  };
+  using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
+
+  Done done;
+  Release release;
+  size_t lanes = 1;
+  Kernel kernel = nullptr;  // null: the scalar code, one lane
+  alignas(64) uint32_t state[4 * kMaxLanes] = {};
+  Lane lane[kMaxLanes];
+  std::deque<std::pair<size_t, std::span<const std::byte>>> queue;
+  size_t busy = 0;
+
+  // Idle lanes take the next queued messages.
+  void fill() {
+    for (size_t l = 0; l < lanes && !queue.empty(); ++l) {
+      Lane& ln = lane[l];
+      if (ln.busy) continue;
+      ln.busy = true;
+      ln.id = queue.front().first;
+      ln.piece = queue.front().second;
+      queue.pop_front();
+      ln.cursor = Cursor(Md5Message(&ln.piece, 1));
+      ln.released = 0;
+      for (size_t w = 0; w < 4; ++w) state[w * lanes + l] = kIv[w];
+      ++busy;
+    }
+  }
+  void progress(Lane& ln) {
+    uint64_t at = ln.cursor.consumed();
+    if (release && at - ln.released >= kReleaseStep) {
+      release(ln.piece.subspan(ln.released, at - ln.released));
+      ln.released = at;
+    }
+  }
+  void complete(size_t l) {
+    Lane& ln = lane[l];
+    done(ln.id, digest_of(state + l, lanes));
+    if (release && ln.released < ln.piece.size()) release(ln.piece.subspan(ln.released));
+    ln.busy = false;
+    --busy;
+  }
+  // One kernel call over the busy lanes (idle ones hash zeros that nobody reads), or a run of the
+  // scalar code on the only lane.
+  void step() {
+    if (kernel == nullptr) {
+      Lane& ln = lane[0];
+      size_t blocks = 0;
+      const std::byte* p = ln.cursor.next(&blocks);
+      blocks = std::min<size_t>(blocks, kReleaseStep / kBlock);
+      compress_scalar(state, 1, p, blocks);
+      ln.cursor.advance(blocks);
+      ln.cursor.done() ? complete(0) : progress(ln);
+      return;
+    }
+#if defined(__x86_64__)
+    const std::byte* ptr[kMaxLanes];
+    size_t run = kMaxRun;
+    for (size_t l = 0; l < lanes; ++l) {
+      if (!lane[l].busy) {
+        ptr[l] = kIdle;
+        continue;
+      }
+      size_t blocks = 0;
+      ptr[l] = lane[l].cursor.next(&blocks);
+      run = std::min(run, blocks);
+    }
+    kernel(state, ptr, run);
+    for (size_t l = 0; l < lanes; ++l) {
+      if (!lane[l].busy) continue;
+      lane[l].cursor.advance(run);
+      lane[l].cursor.done() ? complete(l) : progress(lane[l]);
+    }
+#endif
+  }
+  // Hashes lane `l` to the end of its message on the scalar code (complete() is the caller's).
+  void scalar_run(size_t l) {
+    Lane& ln = lane[l];
+    while (!ln.cursor.done()) {
+      size_t blocks = 0;
+      const std::byte* p = ln.cursor.next(&blocks);
+      blocks = std::min(blocks, static_cast<size_t>(kReleaseStep / kBlock));
+      compress_scalar(state + l, lanes, p, blocks);
+      ln.cursor.advance(blocks);
+      if (!ln.cursor.done()) progress(ln);
+    }
+  }
+  // A kernel call costs about the same with one lane busy as with all: with few lanes left and
+  // nothing queued, the scalar code is faster.
+  bool few_left() const { return queue.empty() && kernel != nullptr && busy <= lanes / 8; }
+};
+
+Md5Lanes::Md5Lanes(Done done, Release release, [[maybe_unused]] Md5Kernel kernel)
+    : s_(std::make_unique<State>()) {
+  s_->done = std::move(done);
+  s_->release = std::move(release);
+#if defined(__x86_64__)
+  if (kernel == Md5Kernel::kAvx512) {
+    s_->lanes = 16;
+    s_->kernel = md5_detail::compress_avx512;
+  } else if (kernel == Md5Kernel::kAvx2) {
+    s_->lanes = 8;
+    s_->kernel = md5_detail::compress_avx2;
+  }
+#endif
+}
+
+Md5Lanes::~Md5Lanes() = default;
+
+size_t Md5Lanes::lanes() const { return s_->lanes; }
+
+void Md5Lanes::add(size_t id, std::span<const std::byte> data) {
+  State& s = *s_;
+  s.queue.emplace_back(id, data);
+  s.fill();
+  while (s.busy == s.lanes) {
+    s.step();
+    s.fill();
+  }
+}
+
+void Md5Lanes::finish() {
+  State& s = *s_;
+  for (;;) {
+    s.fill();
+    if (s.busy == 0) return;
+    if (!s.few_left()) {
+      s.step();
+      continue;
+    }
+    size_t busy[2], n = 0;
+    for (size_t l = 0; l < s.lanes && n < 2; ++l)
+      if (s.lane[l].busy) busy[n++] = l;
+    // The end of a layer: the other threads of the scan are done, so a second core is free.
+    // Each thread writes only its lane's state words and progress; release may run on both.
+    std::thread second;
+    if (n == 2) {
+      try {
+        second = std::thread([&] { s.scalar_run(busy[1]); });
+      } catch (const std::system_error&) {
+        s.scalar_run(busy[1]);  // no thread to be had: one after the other
+      }
+    }
+    s.scalar_run(busy[0]);
+    if (second.joinable()) second.join();
+    for (size_t i = 0; i < n; ++i) s.complete(busy[i]);
   }
 }
 

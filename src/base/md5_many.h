@@ -8,6 +8,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,35 @@ std::string_view md5_kernel_name(Md5Kernel kernel);
 // Requires: out.size() == messages.size(); `kernel` runs on this CPU (md5_kernels()).
 void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out,
               Md5Kernel kernel = best_md5_kernel());
+
+// MD5 of messages that arrive one after another (the files of a layer, as views that stay
+// readable), each in a SIMD lane as soon as one is free: a long message rides in its lane while
+// short ones come and go in the others, so that long files are hashed in lanes too, which a batch
+// of md5_many() cannot do unless it holds several of them at once. Not thread-safe.
+class Md5Lanes {
+ public:
+  // `done` gets each message's digest; `release`, when set, gets the parts of messages hashed so
+  // far (a few MiB at a time, and the rest at the end of each message), which the caller may
+  // give back (madvise) since the lanes will not read them again.
+  using Done = std::function<void(size_t id, const Md5Digest& digest)>;
+  using Release = std::function<void(std::span<const std::byte> hashed)>;
+  explicit Md5Lanes(Done done, Release release = {}, Md5Kernel kernel = best_md5_kernel());
+  ~Md5Lanes();
+  Md5Lanes(const Md5Lanes&) = delete;
+  Md5Lanes& operator=(const Md5Lanes&) = delete;
+
+  // Queues message `id`; `data` must stay readable until `done` reports it. Hashes while every
+  // lane has a message (so a caller that adds messages as they come keeps the lanes full).
+  void add(size_t id, std::span<const std::byte> data);
+  // Hashes every message queued; `done` has then reported each one. The last two long messages,
+  // if that is what is left, go through the scalar code on two threads (this one and another).
+  void finish();
+  size_t lanes() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 // The md5 of one message, on the scalar code (the reference the SIMD kernels are tested
 // against, besides OpenSSL).

@@ -109,6 +109,54 @@ TEST_P(Md5ManyTest, FewerMessagesThanLanes) {
   }
 }
 
+// Messages added one at a time, as a layer's files come: lengths around the padding's edges,
+// long ones that ride in their lanes past many short ones (and past kReleaseStep), and fewer
+// messages than lanes at the end. Each digest comes once, and `release` hands back every byte
+// of each message exactly once, in order.
+TEST_P(Md5ManyTest, LanesAgreeWithOpenSslAndReleaseEachByteOnce) {
+  std::mt19937_64 rng(20261130);
+  for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{400}}) {
+    std::vector<std::vector<std::byte>> bytes;
+    for (size_t i = 0; i < count; ++i) {
+      size_t n = i % 50 == 7 ? (9 << 20) + rng() % 1000 : i < 130 ? i : rng() % 300000;
+      std::vector<std::byte> b(n);
+      for (auto& x : b) x = static_cast<std::byte>(rng());
+      bytes.push_back(std::move(b));
+    }
+    std::vector<std::string> got(count);
+    std::vector<uint64_t> released(count);
+    std::vector<bool> reported(count);
+    auto owner = [&](const std::byte* p) {
+      for (size_t i = 0; i < count; ++i)
+        if (!bytes[i].empty() && p >= bytes[i].data() && p < bytes[i].data() + bytes[i].size())
+          return i;
+      return count;
+    };
+    Md5Lanes lanes(
+        [&](size_t id, const Md5Digest& d) {
+          ASSERT_LT(id, count);
+          EXPECT_TRUE(got[id].empty()) << id;
+          got[id] = hex(d);
+        },
+        [&](std::span<const std::byte> part) {
+          ASSERT_FALSE(part.empty());
+          size_t i = owner(part.data());
+          ASSERT_LT(i, count);
+          EXPECT_EQ(part.data(), bytes[i].data() + released[i]) << i;  // in order, no gap
+          EXPECT_FALSE(reported[i]) << i;
+          released[i] += part.size();
+          if (released[i] == bytes[i].size()) reported[i] = true;
+        },
+        GetParam());
+    for (size_t i = 0; i < count; ++i) lanes.add(i, bytes[i]);
+    lanes.finish();
+    for (size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(got[i], openssl_md5(bytes[i])) << "message " << i << ", " << bytes[i].size();
+      EXPECT_EQ(released[i], bytes[i].size()) << i;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernels, Md5ManyTest, ::testing::ValuesIn(md5_kernels()),
                          [](const auto& p) { return std::string(md5_kernel_name(p.param)); });
 
