@@ -59,8 +59,11 @@ class IndexBuilder {
   // captured files (whole). Stops early otherwise; the caller skips the rest.
   // `read_rest`, when given, reads the rest of the content into a span of exactly that size
   // (TarScanner::read_rest_into): captured contents are then read without a copy per block.
+  // `kept`, when not empty, is the whole content as a view for ContentScanner::kept
+  // (TarScanner::content_view).
   template <typename NextBlock, typename ReadRest = std::nullptr_t>
-  void sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest = nullptr);
+  void sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest = nullptr,
+             std::span<const std::byte> kept = {});
 
   void note(std::string message);
   // Adds the notes that need the whole layer (duplicate paths).
@@ -120,7 +123,8 @@ class IndexBuilder {
 };
 
 template <typename NextBlock, typename ReadRest>
-void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest) {
+void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest,
+                         std::span<const std::byte> kept) {
   if (i < 0) return;
   Entry& e = out_.entries[static_cast<size_t>(i)];
   if (e.type != FileType::kRegular || e.whiteout != Whiteout::kNone) return;
@@ -151,6 +155,7 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
   BigHold hold(*this, windows ? std::min(e.size, elf_.prefix_cap()) : e.size, whole || windows);
   // The content scanner reads on to the end of the file; `head` holds every byte read so far.
   bool scan = scanner_ && scanner_->begin(e.path, e.size, e.kind);
+  if (scan && !kept.empty() && kept.size() == e.size) scanner_->kept(kept);
   if (!whole && !windows && !scan) {
     use_content(e, head, false);
     return;

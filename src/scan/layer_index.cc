@@ -53,9 +53,10 @@ void scan_tar(LayerStream& stream, IndexBuilder& builder, LayerIndex& out,
     for (const std::string& w : tar.warnings()) builder.note(escape(raw.name) + ": " + w);
     int64_t i = builder.add(raw);
     if (i >= 0 && tar.sparse()) out.entries[static_cast<size_t>(i)].sparse = true;
+    std::span<const std::byte> view = i >= 0 ? tar.content_view() : std::span<const std::byte>();
     builder.sniff(
         i, [&] { return tar.read_block(); },
-        [&](std::span<std::byte> rest) { tar.read_rest_into(rest); });
+        [&](std::span<std::byte> rest) { tar.read_rest_into(rest); }, view);
     tick();
   }
   if (!tar.end_note().empty()) builder.note(tar.end_note());

@@ -156,6 +156,12 @@ class ContentScanner {
   // places its layers only after reading them and does not call this).
   virtual void set_layer(uint32_t /*index*/) {}
   virtual bool begin(std::string_view path, uint64_t size, ContentKind kind) = 0;
+  // Called after begin() returned true and before the first feed() when the scan has the file's
+  // whole content as one view that stays readable until this scanner is destroyed (a mapped
+  // plain layer): the scanner may keep the view rather than copy the blocks, and madvise
+  // (MADV_DONTNEED) whole pages of it once done (the page cache keeps them). feed() still gets
+  // every block.
+  virtual void kept(std::span<const std::byte> /*content*/) {}
   virtual void feed(std::span<const std::byte> block) = 0;
   virtual void end(std::vector<ContentMatch>& out) = 0;  // entry is set by the caller
 };

@@ -1122,6 +1122,71 @@ class SparseTarTest : public ::testing::Test {
   static std::string* dir_;
   static bool ok_, bsdtar_;
 };
+// Records the views ContentScanner::kept hands over, by path (copied: they are checked after the
+// scan), and the blocks fed, as KeepAll below does.
+class KeptViews : public ContentScanner {
+ public:
+  explicit KeptViews(std::map<std::string, std::string>& kept) : kept_(kept) {}
+  bool begin(std::string_view path, uint64_t, ContentKind) override {
+    path_ = path;
+    return true;
+  }
+  void kept(std::span<const std::byte> content) override { kept_[path_] = as_chars(content); }
+  void feed(std::span<const std::byte>) override {}
+  void end(std::vector<ContentMatch>&) override {}
+
+ private:
+  std::map<std::string, std::string>& kept_;
+  std::string path_;
+};
+
+TEST(TarFastPathTest, MappedPlainLayersHandScannersEachWholeContentAsAView) {
+  std::string big(5 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 11 % 26);
+  std::map<std::string, std::string> want = {
+      {"a", "x"}, {"big", big}, {"mid", std::string(700000, 'm')}, {"z", "tail\n"}};
+  LayerBuilder b;
+  for (const auto& [path, content] : want) b.file(path, content);
+  b.file("empty", "");
+  std::string tar = b.tar();
+  std::string dir = coroner::testing::make_test_dir("scan-kept");
+  auto scan_file = [&](const std::string& blob, size_t prefix, size_t length) {
+    std::string path = dir + "/blob";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(prefix, 'p') << blob;
+    std::map<std::string, std::string> kept;
+    ScanOptions o;
+    o.content_scanner = [&] { return std::make_unique<KeptViews>(kept); };
+    std::unique_ptr<ByteStream> s = open_file_range_stream(path, prefix, length, "blob");
+    std::string error;
+    try {
+      scan_layer(*s, {}, 0, o);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    return std::pair(kept, error);
+  };
+  // A mapped plain blob, whole or at an odd offset: every non-empty file, exactly.
+  for (size_t prefix : {size_t{0}, size_t{1234}}) {
+    auto [kept, error] = scan_file(tar, prefix, tar.size());
+    EXPECT_EQ(error, "");
+    EXPECT_TRUE(kept == want) << prefix;
+  }
+  // gzip, or a blob in memory: no views (the chunks are buffers reused as the scan goes).
+  EXPECT_TRUE(
+      scan_file(coroner::testing::gzip(tar), 0, coroner::testing::gzip(tar).size()).first.empty());
+  std::map<std::string, std::string> kept;
+  ScanOptions o;
+  o.content_scanner = [&] { return std::make_unique<KeptViews>(kept); };
+  scan(tar, o);
+  EXPECT_TRUE(kept.empty());
+  // Cut inside "big": its header says more than the mapping holds, so no view reaches past
+  // the end of the blob, and the scan fails as it does without views.
+  size_t cut = tar.find(big.substr(0, 64)) + (3 << 20);
+  auto [cut_kept, error] = scan_file(tar.substr(0, cut), 0, cut);
+  EXPECT_EQ(cut_kept.count("big"), 0u);
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+}
+
 std::string* SparseTarTest::dir_ = nullptr;
 bool SparseTarTest::ok_ = false, SparseTarTest::bsdtar_ = false;
 

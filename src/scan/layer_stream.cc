@@ -548,6 +548,15 @@ void LayerStream::drain() {
   }
 }
 
+std::span<const std::byte> LayerStream::kept(const std::byte* at, uint64_t n) const {
+  const State& s = *s_;
+  if (s.compression != image::Compression::kNone || !s.in.map) return {};
+  uintptr_t begin = reinterpret_cast<uintptr_t>(s.in.map->data());
+  uintptr_t end = begin + s.in.map->size(), p = reinterpret_cast<uintptr_t>(at);
+  if (p < begin || p > end || n > end - p) return {};
+  return {at, static_cast<size_t>(n)};
+}
+
 bool LayerStream::can_read_direct() const {
   return s_->compression == image::Compression::kNone && s_->pending.empty();
 }

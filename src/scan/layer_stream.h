@@ -52,6 +52,11 @@ class LayerStream {
   // Waits until the digests have seen every byte read so far.
   void sync();
 
+  // The `n` bytes at `at`, when they are bytes of a chunk next() returned from a mapped plain
+  // blob (ByteStream::map_rest) and the blob holds all `n` of them: they stay readable at the same
+  // address until this object is destroyed, not only until the next call. Empty otherwise.
+  std::span<const std::byte> kept(const std::byte* at, uint64_t n) const;
+
   uint64_t compressed_bytes() const;
   uint64_t uncompressed_bytes() const;
   // "sha256:…" of the blob and of the uncompressed stream. Requires: the stream was read to the

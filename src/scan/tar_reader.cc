@@ -440,6 +440,11 @@ bool TarScanner::skip(uint64_t n) {
   return true;
 }
 
+std::span<const std::byte> TarScanner::content_view() const {
+  if (lib_ || sparse_ || sparse_content_ || left_ == 0 || cur_.empty()) return {};
+  return in_.kept(cur_.data(), left_);
+}
+
 std::span<const std::byte> TarScanner::read_block() {
   if (sparse_content_) return sparse_content_->next();
   if (lib_) {

@@ -133,6 +133,10 @@ class TarScanner {
   void limit_holes(uint64_t n) { hole_budget_ = n; }
   // The next block of the current entry's content (no copy); empty at its end.
   std::span<const std::byte> read_block();
+  // The current entry's whole content as one view that stays readable until the LayerStream is
+  // destroyed (LayerStream::kept), before its first read_block(); empty when the stream cannot
+  // give that (compressed, not mapped, sparse, read by libarchive).
+  std::span<const std::byte> content_view() const;
   // Reads the rest of the current entry's content into `dst` (exactly left() bytes), straight
   // from the blob where the stream allows it (LayerStream::read_direct), else block by block.
   // Throws Error if the stream ends first.
