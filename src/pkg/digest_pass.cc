@@ -1,5 +1,8 @@
 #include "pkg/digest_pass.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -44,6 +47,19 @@ std::optional<HexDigest> start_digest(size_t hex_len) {
   }
 }
 
+// Gives back the whole pages of a view of a mapped layer once hashed (ContentScanner::kept):
+// the page cache keeps them, and the process does not keep the layer mapped. Not for views
+// under kDropMin: each madvise flushes the TLBs of the process's other threads, which cost more
+// than keeping the few pages of a small file (the scan unmaps the pages behind it anyway).
+constexpr size_t kDropMin = 256 << 10;
+void drop_pages(std::span<const std::byte> view) {
+  if (view.size() < kDropMin) return;
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  uintptr_t from = (reinterpret_cast<uintptr_t>(view.data()) + page - 1) / page * page;
+  uintptr_t to = (reinterpret_cast<uintptr_t>(view.data()) + view.size()) / page * page;
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
+
 // First component of `path` and the rest ("" when there is none).
 std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
   size_t slash = path.find('/');
@@ -60,7 +76,10 @@ uint64_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(p
 // of kBatch bytes with md5_many (16 or 8 files at once in SIMD lanes: about 8x OpenSSL's speed
 // on small files); a file that grows past kSolo streams through OpenSSL instead, since one
 // message cannot be split across lanes; so do sha256 and sha1 files (for rpm and apk), whatever
-// their size. Digests are ready when the hasher has been drained (finish()).
+// their size. A file of a mapped plain layer comes as one view instead (view(), from
+// ContentScanner::kept): no copy, nothing held, and md5 hashes it in Md5Lanes whatever its
+// size, since its bytes wait in the page cache for a lane. Digests are ready when the hasher has
+// been drained (finish()).
 class AsyncDigests {
  public:
   AsyncDigests() = default;
@@ -87,6 +106,13 @@ class AsyncDigests {
       left_ -= std::min<uint64_t>(left_, n);
       if (chunk_.size() == chunk_room_) flush();
     }
+  }
+  // The whole content of the current file, as a view that stays readable until finish()
+  // (ContentScanner::kept): queued as it is, instead of copies of its blocks.
+  void view(std::span<const std::byte> content) {
+    Job j{Job::kView, 0, {}};
+    j.view = content;
+    push(std::move(j));
   }
   void end(size_t id) {
     flush();
@@ -118,10 +144,11 @@ class AsyncDigests {
   static constexpr size_t kWake = 512 << 10;
   static constexpr size_t kWakeJobs = 512;
   struct Job {
-    enum Kind { kBegin, kData, kEnd } kind;
+    enum Kind { kBegin, kData, kView, kEnd } kind;
     size_t id;
     std::vector<std::byte> data;
-    size_t hex_len = kMd5Hex;  // kBegin's: the digest (base/digest.h HexDigest)
+    size_t hex_len = kMd5Hex;         // kBegin's: the digest (base/digest.h HexDigest)
+    std::span<const std::byte> view;  // kView's
   };
   struct File {
     size_t id = 0;
@@ -144,7 +171,7 @@ class AsyncDigests {
       room_.wait(lock, [&] { return in_flight_ < kInFlight; });
     }
     in_flight_ += j.data.capacity();
-    unsignalled_bytes_ += j.data.size();
+    unsignalled_bytes_ += j.data.size() + j.view.size();
     jobs_.push_back(std::move(j));
     if (unsignalled_bytes_ >= kWake || ++unsignalled_jobs_ >= kWakeJobs) {
       unsignalled_bytes_ = unsignalled_jobs_ = 0;
@@ -184,6 +211,10 @@ class AsyncDigests {
     // A file that streams through OpenSSL (stream is empty when OpenSSL failed).
     bool solo = false;
     std::optional<HexDigest> stream;
+    // Files given as views (kView) go to md5 lanes of their own, long ones included: their
+    // bytes cost no memory here, so nothing bounds how many ride in the lanes at once.
+    bool viewed = false;
+    Md5Lanes lanes([this](size_t id, const Md5Digest& d) { store(id, hex_lower(d)); }, drop_pages);
     std::vector<File> batch;  // whole files of at most kSolo bytes
     size_t batch_bytes = 0;
     for (;;) {
@@ -197,10 +228,20 @@ class AsyncDigests {
       }
       switch (j.kind) {
         case Job::kBegin:
+          viewed = false;
           file = File{j.id, {}, 0};
           // md5 goes into the SIMD batches; sha256 and sha1 stream through OpenSSL.
           solo = j.hex_len != kMd5Hex;
           stream = solo ? start_digest(j.hex_len) : std::nullopt;
+          break;
+        case Job::kView:
+          viewed = true;
+          if (solo) {
+            if (stream) stream->update(j.view);
+            drop_pages(j.view);
+          } else {
+            lanes.add(file.id, j.view);
+          }
           break;
         case Job::kData:
           if (solo) {
@@ -223,6 +264,7 @@ class AsyncDigests {
           }
           break;
         case Job::kEnd:
+          if (viewed && !solo) break;  // the lanes store it
           if (solo) {
             store(j.id, stream ? stream->finish() : std::string());
           } else {
@@ -238,6 +280,7 @@ class AsyncDigests {
       }
     }
     hash_batch(batch);
+    lanes.finish();
   }
 
   // Reader side: the chunk being filled, its size when full, and what the file has left.
@@ -271,6 +314,7 @@ class DigestPass : public scan::ContentScanner {
     if (inner_) inner_->set_layer(index);
   }
   bool begin(std::string_view path, uint64_t size, scan::ContentKind kind) override {
+    viewed_ = false;
     inner_on_ = inner_ && inner_->begin(path, size, kind);
     if (hint_) hint_->note(path);
     hashing_ = size > 0 && may_be_package_file(path) &&
@@ -279,9 +323,15 @@ class DigestPass : public scan::ContentScanner {
       hasher_.begin(files_, hex_len_of(hint_ ? hint_->digest() : DigestHint::kMd5), size);
     return inner_on_ || hashing_;
   }
+  void kept(std::span<const std::byte> content) override {
+    if (inner_on_) inner_->kept(content);
+    if (!hashing_) return;
+    hasher_.view(content);
+    viewed_ = true;
+  }
   void feed(std::span<const std::byte> block) override {
     if (inner_on_) inner_->feed(block);
-    if (hashing_) hasher_.feed(block);
+    if (hashing_ && !viewed_) hasher_.feed(block);
   }
   void end(std::vector<scan::ContentMatch>& out) override {
     if (inner_on_) inner_->end(out);
@@ -304,6 +354,7 @@ class DigestPass : public scan::ContentScanner {
   std::vector<Pending> pending_;
   size_t files_ = 0;
   bool inner_on_ = false, hashing_ = false;
+  bool viewed_ = false;  // the hasher has this file's content as a view (kept())
 };
 
 }  // namespace

@@ -1,14 +1,19 @@
 #include "pkg/digest_pass.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "base/digest.h"
 #include "base/md5_many.h"
+#include "testing/compile.h"
 
 namespace coroner::pkg {
 namespace {
@@ -234,6 +239,58 @@ TEST(DigestHintTest, DpkgEvidenceWinsRpmAndApkSwitchTheDigest) {
 
 // An rpm system: once etc/dnf/dnf.conf has gone by, package files get sha256 (what rpm
 // records), small and big ones alike, and digests already taken stay md5.
+// Files whose content the scan hands over as views of a mapped layer (ContentScanner::kept): the
+// hasher keeps the views, no copies, and hashes them in md5 lanes, long ones included (past the
+// lanes' release step), and gives the pages back as it goes. The views here are of a mapped
+// file, as the scan's are: madvise(MADV_DONTNEED) on heap memory would zero it.
+TEST(DigestPassTest, KeptViewsGetTheSameDigestsAsAloneHashing) {
+  std::mt19937_64 rng(11);
+  std::vector<size_t> sizes = {1, 63, 64, 65, 9 << 20, 3 << 20};
+  for (int i = 0; i < 300; ++i)
+    sizes.push_back(rng() % 5 == 0 ? rng() % (1 << 20) : rng() % 9000 + 1);
+  std::string all;
+  std::vector<std::pair<size_t, size_t>> at;  // offset, size in `all`
+  for (size_t n : sizes) {
+    at.emplace_back(all.size(), n);
+    for (size_t k = 0; k < n; ++k) all += static_cast<char>(rng());
+    all.append(rng() % 700, 'p');  // tar-like padding between contents
+  }
+  std::string path = coroner::testing::make_test_dir("digest-pass-kept") + "/layer";
+  std::ofstream(path, std::ios::binary) << all;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  void* map = ::mmap(nullptr, all.size(), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  ASSERT_NE(map, MAP_FAILED);
+  std::span<const std::byte> mapped(static_cast<const std::byte*>(map), all.size());
+  for (bool rpm : {false, true}) {
+    SCOPED_TRACE(rpm ? "rpm: sha256" : "md5");
+    auto hint = std::make_shared<DigestHint>();
+    if (rpm) hint->note("var/lib/rpm/rpmdb.sqlite");
+    auto pass = digest_pass(nullptr, nullptr, hint);
+    std::vector<scan::ContentMatch> out;
+    for (size_t i = 0; i < at.size(); ++i) {
+      auto [offset, n] = at[i];
+      std::span<const std::byte> content = mapped.subspan(offset, n);
+      ASSERT_TRUE(pass->begin("usr/lib/f" + std::to_string(i), n, scan::ContentKind::kBinary));
+      pass->kept(content);
+      for (size_t k = 0; k < n; k += 65536)
+        pass->feed(content.subspan(k, std::min<size_t>(65536, n - k)));
+      pass->end(out);
+    }
+    pass.reset();
+    ASSERT_EQ(out.size(), at.size());
+    for (size_t i = 0; i < at.size(); ++i) {
+      std::span<const std::byte> content =
+          bytes(std::string_view(all).substr(at[i].first, at[i].second));
+      ASSERT_EQ(out[i].redacted,
+                rpm ? sha256_digest(content).substr(7) : hex_lower(md5_scalar(content)))
+          << "file " << i << ", " << at[i].second << " bytes";
+    }
+  }
+  ::munmap(map, all.size());
+}
+
 TEST(DigestPassTest, FilesAfterRpmEvidenceGetSha256) {
   auto hint = std::make_shared<DigestHint>();
   auto pass = digest_pass(nullptr, nullptr, hint);
