@@ -1,6 +1,8 @@
-// Differential fuzzing of md5_many (src/base/md5_many.h): every kernel this CPU runs must give
-// OpenSSL's md5 for each message. The first input byte picks how the rest is cut: into up to 40
-// messages at the bytes equal to it, and each message into pieces at every 7th byte's value.
+// Differential fuzzing of md5_many and Md5Lanes (src/base/md5_many.h): every kernel this CPU runs
+// must give OpenSSL's md5 for each message, and Md5Lanes must report each message once and hand
+// back each of its bytes once. The first input byte picks how the rest is cut: into up to 40
+// messages at the bytes equal to it, and each message into pieces (for md5_many) at every 7th
+// byte's value.
 #include <openssl/evp.h>
 
 #include <cstddef>
@@ -54,6 +56,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<coroner::Md5Digest> got(messages.size());
     coroner::md5_many(messages, got, kernel);
     if (got != want) std::abort();
+    // Md5Lanes takes the whole messages, one after another.
+    std::vector<coroner::Md5Digest> lanes_got(messages.size());
+    std::vector<int> reports(messages.size());
+    size_t released = 0, total = 0;
+    {
+      coroner::Md5Lanes lanes(
+          [&](size_t id, const coroner::Md5Digest& d) {
+            if (id >= messages.size()) std::abort();
+            lanes_got[id] = d;
+            ++reports[id];
+          },
+          [&](std::span<const std::byte> part) { released += part.size(); }, kernel);
+      for (size_t m = 0; m < message_bytes.size(); ++m) {
+        lanes.add(m, message_bytes[m]);
+        total += message_bytes[m].size();
+      }
+      lanes.finish();
+    }
+    if (lanes_got != want || released != total) std::abort();
+    for (int r : reports)
+      if (r != 1) std::abort();
   }
   return 0;
 }

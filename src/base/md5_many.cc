@@ -407,8 +407,9 @@ void Md5Lanes::finish() {
     size_t busy[2], n = 0;
     for (size_t l = 0; l < s.lanes && n < 2; ++l)
       if (s.lane[l].busy) busy[n++] = l;
-    // The end of a layer: the other threads of the scan are done, so a second core is free.
-    // Each thread writes only its lane's state words and progress; release may run on both.
+    // The caller waits for finish() (the digest pass, at the end of a layer, when the scan's
+    // other threads are done): a second thread halves the time of the last two long messages.
+    // Each thread writes only its lane's state words and progress; `release` runs on both.
     std::thread second;
     if (n == 2) {
       try {

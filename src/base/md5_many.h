@@ -59,8 +59,9 @@ class Md5Lanes {
   // Queues message `id`; `data` must stay readable until `done` reports it. Hashes while every
   // lane has a message (so a caller that adds messages as they come keeps the lanes full).
   void add(size_t id, std::span<const std::byte> data);
-  // Hashes every message queued; `done` has then reported each one. The last two long messages,
-  // if that is what is left, go through the scalar code on two threads (this one and another).
+  // Hashes every message queued; `done` has then reported each one. The last two messages, once
+  // only two are left, go through the scalar code on two threads (this one and another), so
+  // `release` must be thread-safe.
   void finish();
   size_t lanes() const;
 
