@@ -149,15 +149,19 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
     copied = true;
   }
   bool whole = wants_whole(e, head);
-  // ELF files are read through elf_'s bounded windows, unless captured (then whole).
-  const bool windows = parse_elf_ && !capture_;
-  if (windows) whole = false;
+  const bool in_place = !kept.empty() && kept.size() == e.size;
+  // ELF files are read through elf_'s bounded windows, unless captured (then whole) or whole in
+  // place (a mapped plain layer: elf::parse reads the pages it needs, nothing is copied).
+  const bool elf_in_place = parse_elf_ && !capture_ && in_place;
+  const bool windows = parse_elf_ && !capture_ && !in_place;
+  if (windows || elf_in_place) whole = false;
   BigHold hold(*this, windows ? std::min(e.size, elf_.prefix_cap()) : e.size, whole || windows);
   // The content scanner reads on to the end of the file; `head` holds every byte read so far.
   bool scan = scanner_ && scanner_->begin(e.path, e.size, e.kind);
-  if (scan && !kept.empty() && kept.size() == e.size) scanner_->kept(kept);
+  if (scan && in_place) scanner_->kept(kept);
+  if (elf_in_place) use_content(e, kept, true);
   if (!whole && !windows && !scan) {
-    use_content(e, head, false);
+    if (!elf_in_place) use_content(e, head, false);
     return;
   }
   // The whole content is in the first block: parsed in place (elf::parse, as elf_ would).
@@ -182,7 +186,7 @@ void IndexBuilder::sniff(int64_t i, NextBlock&& next_block, ReadRest&& read_rest
   }
   if (whole) buf_.reserve(static_cast<size_t>(e.size));  // no doubling copies while it grows
   if (whole && !copied) buf_.assign(reinterpret_cast<const char*>(first.data()), first.size());
-  if (!whole) use_content(e, head, false);  // before the blocks overwrite `head`
+  if (!whole && !elf_in_place) use_content(e, head, false);  // before blocks overwrite `head`
   for (;;) {
     std::span<const std::byte> b = next_block();
     if (b.empty()) break;

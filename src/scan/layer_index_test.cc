@@ -287,10 +287,41 @@ TEST(ScanLayerTest, ElfFactsOfARealBinary) {
   }
 }
 
+// Records the views ContentScanner::kept hands over, by path (copied: they are checked after the
+// scan).
+class KeptViews : public ContentScanner {
+ public:
+  explicit KeptViews(std::map<std::string, std::string>& kept) : kept_(kept) {}
+  bool begin(std::string_view path, uint64_t, ContentKind) override {
+    path_ = path;
+    return true;
+  }
+  void kept(std::span<const std::byte> content) override { kept_[path_] = as_chars(content); }
+  void feed(std::span<const std::byte>) override {}
+  void end(std::vector<ContentMatch>&) override {}
+
+ private:
+  std::map<std::string, std::string>& kept_;
+  std::string path_;
+};
+
 // Files bigger than a block go through elf::ElfStream's windows (uncompressed blobs too, which
-// used to be read whole straight from the blob): the facts are elf::parse's over the whole file,
-// also for a file cut short (the same Error).
+// used to be read whole straight from the blob), or, in a mapped plain blob, elf::parse over the
+// file in place: the facts are elf::parse's over the whole file, also for a file cut short (the
+// same Error).
 TEST(ScanLayerTest, ElfFactsOfBigFilesAreThoseOfTheWholeFile) {
+  std::string dir = coroner::testing::make_test_dir("scan-elf-mapped");
+  auto scan_mapped = [&](const std::string& blob) {
+    std::ofstream(dir + "/blob", std::ios::binary | std::ios::trunc) << blob;
+    std::unique_ptr<ByteStream> s = open_file_stream(dir + "/blob");
+    // A scanner that records the views shows the file was in place (KeptViews, below).
+    std::map<std::string, std::string> kept;
+    ScanOptions o;
+    o.content_scanner = [&] { return std::make_unique<KeptViews>(kept); };
+    LayerIndex l = scan_layer(*s, {}, 0, o);
+    EXPECT_EQ(kept.count("lib/x.so"), 1u);
+    return l;
+  };
   auto same = [](const elf::ElfInfo& a, const elf::ElfInfo& b) {
     EXPECT_EQ(a.e_type, b.e_type);
     EXPECT_EQ(a.interp, b.interp);
@@ -315,10 +346,16 @@ TEST(ScanLayerTest, ElfFactsOfBigFilesAreThoseOfTheWholeFile) {
     ASSERT_GT(bin.size(), 1u << 20);
     const elf::ElfInfo want = elf::parse(bin);
     ASSERT_FALSE(want.verdef.empty());
-    std::string tar = LayerBuilder().file("lib/x.so", std::string(as_chars(bin)), 0755).tar();
-    for (const std::string& blob :
-         {tar, coroner::testing::gzip(tar), coroner::testing::zstd(tar)}) {
-      LayerIndex l = scan(blob);
+    // The padding makes the blob big enough to be mapped (FdStream maps 4 MiB or more).
+    const std::string pad(4 << 20, 'p');
+    std::string tar =
+        LayerBuilder().file("pad", pad).file("lib/x.so", std::string(as_chars(bin)), 0755).tar();
+    for (int mode = 0; mode < 4; ++mode) {
+      SCOPED_TRACE(mode);
+      LayerIndex l = mode == 3 ? scan_mapped(tar)
+                               : scan(mode == 0   ? tar
+                                      : mode == 1 ? coroner::testing::gzip(tar)
+                                                  : coroner::testing::zstd(tar));
       const Entry* e = find(l, "lib/x.so");
       ASSERT_NE(e, nullptr);
       ASSERT_NE(e->facts, Entry::kNoFacts);
@@ -335,10 +372,13 @@ TEST(ScanLayerTest, ElfFactsOfBigFilesAreThoseOfTheWholeFile) {
       want_error = err.what();
     }
     ASSERT_FALSE(want_error.empty());
-    LayerIndex l = scan(LayerBuilder().file("lib/x.so", std::string(as_chars(cut)), 0755).tar());
-    const Entry* e = find(l, "lib/x.so");
-    ASSERT_NE(e->facts, Entry::kNoFacts);
-    EXPECT_EQ(l.facts[e->facts].elf_error, want_error);
+    std::string cut_tar =
+        LayerBuilder().file("pad", pad).file("lib/x.so", std::string(as_chars(cut)), 0755).tar();
+    for (const LayerIndex& l : {scan(cut_tar), scan_mapped(cut_tar)}) {
+      const Entry* e = find(l, "lib/x.so");
+      ASSERT_NE(e->facts, Entry::kNoFacts);
+      EXPECT_EQ(l.facts[e->facts].elf_error, want_error);
+    }
   }
 }
 
@@ -1084,62 +1124,6 @@ TEST(EntryTest, StaysSmall) {
   EXPECT_LE(sizeof(Entry), 112u);
 }
 
-// Sparse tar entries as GNU tar and bsdtar write them, from files with holes made in the test:
-// "f" (10 MiB, one byte at 5 MiB: leading and trailing holes) and "e" (a real ELF binary, then
-// a hole, then one byte at 3 MiB).
-class SparseTarTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(coroner::testing::make_test_dir("scan-sparse"));
-    std::string cmd = "cd " + *dir_ +
-                      " && truncate -s 10M f && printf x | dd of=f bs=1 seek=5M conv=notrunc "
-                      "status=none && cp /bin/true e && printf x | dd of=e bs=1 seek=3M "
-                      "conv=notrunc status=none"
-                      " && tar --sparse --format=posix -cf pax10.tar f e"
-                      " && tar --sparse --sparse-version=0.0 --format=posix -cf pax00.tar f e"
-                      " && tar --sparse --sparse-version=0.1 --format=posix -cf pax01.tar f e"
-                      " && tar --sparse --format=gnu -cf gnu.tar f e"
-                      " && tar --format=posix -cf plain.tar f e";
-    ok_ = std::system(cmd.c_str()) == 0;
-    // bsdtar writes pax GNU.sparse 1.0 from the file's holes (SEEK_HOLE); optional.
-    bsdtar_ =
-        ok_ &&
-        std::system(
-            ("cd " + *dir_ + " && bsdtar --format=pax -cf bsd.tar f e " + "2>/dev/null").c_str()) ==
-            0;
-  }
-  void SetUp() override {
-    if (!ok_) GTEST_SKIP() << "GNU tar could not make the sparse archives";
-  }
-  static std::string file(const std::string& name) {
-    return std::string(as_chars(coroner::testing::read_file(*dir_ + "/" + name)));
-  }
-  static std::vector<std::string> tars() {
-    std::vector<std::string> out = {"pax10.tar", "pax00.tar", "pax01.tar", "gnu.tar"};
-    if (bsdtar_) out.push_back("bsd.tar");
-    return out;
-  }
-  static std::string* dir_;
-  static bool ok_, bsdtar_;
-};
-// Records the views ContentScanner::kept hands over, by path (copied: they are checked after the
-// scan), and the blocks fed, as KeepAll below does.
-class KeptViews : public ContentScanner {
- public:
-  explicit KeptViews(std::map<std::string, std::string>& kept) : kept_(kept) {}
-  bool begin(std::string_view path, uint64_t, ContentKind) override {
-    path_ = path;
-    return true;
-  }
-  void kept(std::span<const std::byte> content) override { kept_[path_] = as_chars(content); }
-  void feed(std::span<const std::byte>) override {}
-  void end(std::vector<ContentMatch>&) override {}
-
- private:
-  std::map<std::string, std::string>& kept_;
-  std::string path_;
-};
-
 TEST(TarFastPathTest, MappedPlainLayersHandScannersEachWholeContentAsAView) {
   std::string big(5 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i * 11 % 26);
@@ -1187,6 +1171,44 @@ TEST(TarFastPathTest, MappedPlainLayersHandScannersEachWholeContentAsAView) {
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;
 }
 
+// Sparse tar entries as GNU tar and bsdtar write them, from files with holes made in the test:
+// "f" (10 MiB, one byte at 5 MiB: leading and trailing holes) and "e" (a real ELF binary, then
+// a hole, then one byte at 3 MiB).
+class SparseTarTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(coroner::testing::make_test_dir("scan-sparse"));
+    std::string cmd = "cd " + *dir_ +
+                      " && truncate -s 10M f && printf x | dd of=f bs=1 seek=5M conv=notrunc "
+                      "status=none && cp /bin/true e && printf x | dd of=e bs=1 seek=3M "
+                      "conv=notrunc status=none"
+                      " && tar --sparse --format=posix -cf pax10.tar f e"
+                      " && tar --sparse --sparse-version=0.0 --format=posix -cf pax00.tar f e"
+                      " && tar --sparse --sparse-version=0.1 --format=posix -cf pax01.tar f e"
+                      " && tar --sparse --format=gnu -cf gnu.tar f e"
+                      " && tar --format=posix -cf plain.tar f e";
+    ok_ = std::system(cmd.c_str()) == 0;
+    // bsdtar writes pax GNU.sparse 1.0 from the file's holes (SEEK_HOLE); optional.
+    bsdtar_ =
+        ok_ &&
+        std::system(
+            ("cd " + *dir_ + " && bsdtar --format=pax -cf bsd.tar f e " + "2>/dev/null").c_str()) ==
+            0;
+  }
+  void SetUp() override {
+    if (!ok_) GTEST_SKIP() << "GNU tar could not make the sparse archives";
+  }
+  static std::string file(const std::string& name) {
+    return std::string(as_chars(coroner::testing::read_file(*dir_ + "/" + name)));
+  }
+  static std::vector<std::string> tars() {
+    std::vector<std::string> out = {"pax10.tar", "pax00.tar", "pax01.tar", "gnu.tar"};
+    if (bsdtar_) out.push_back("bsd.tar");
+    return out;
+  }
+  static std::string* dir_;
+  static bool ok_, bsdtar_;
+};
 std::string* SparseTarTest::dir_ = nullptr;
 bool SparseTarTest::ok_ = false, SparseTarTest::bsdtar_ = false;
 
