@@ -47,18 +47,51 @@ std::optional<HexDigest> start_digest(size_t hex_len) {
   }
 }
 
-// Gives back the whole pages of a view of a mapped layer once hashed (ContentScanner::kept):
-// the page cache keeps them, and the process does not keep the layer mapped. Not for views
-// under kDropMin: each madvise flushes the TLBs of the process's other threads, which cost more
-// than keeping the few pages of a small file (the scan unmaps the pages behind it anyway).
-constexpr size_t kDropMin = 256 << 10;
-void drop_pages(std::span<const std::byte> view) {
-  if (view.size() < kDropMin) return;
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  uintptr_t from = (reinterpret_cast<uintptr_t>(view.data()) + page - 1) / page * page;
-  uintptr_t to = (reinterpret_cast<uintptr_t>(view.data()) + view.size()) / page * page;
-  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-}
+// Gives back the whole pages of the views of a mapped layer once they are hashed
+// (ContentScanner::kept): the page cache keeps them, and the process does not keep the layer
+// mapped. Each madvise flushes the TLBs of the process's other threads, so the views of small
+// files are given back together: once they add up to kSweep bytes, or span more than 4 kSweep,
+// the span from the lowest to the highest of them (all views of one scanner lie in its layer's
+// mapping). Pages in that span still in use are read in again from the page cache. Thread-safe
+// (Md5Lanes::finish releases on two threads).
+class PageDropper {
+ public:
+  ~PageDropper() { sweep(); }
+  void operator()(std::span<const std::byte> view) {
+    if (view.size() >= kSweep) return drop(view.data(), view.data() + view.size());
+    std::lock_guard lock(mu_);
+    const std::byte* end = view.data() + view.size();
+    if (bytes_ > 0 && (std::max(hi_, end) - std::min(lo_, view.data()) >
+                       static_cast<std::ptrdiff_t>(4 * kSweep))) {
+      sweep_locked();
+    }
+    if (bytes_ == 0 || view.data() < lo_) lo_ = view.data();
+    if (bytes_ == 0 || end > hi_) hi_ = end;
+    bytes_ += view.size();
+    if (bytes_ >= kSweep) sweep_locked();
+  }
+  void sweep() {
+    std::lock_guard lock(mu_);
+    sweep_locked();
+  }
+
+ private:
+  static constexpr size_t kSweep = 4 << 20;
+  static void drop(const std::byte* begin, const std::byte* end) {
+    static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+    uintptr_t to = reinterpret_cast<uintptr_t>(end) / page * page;
+    if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  }
+  void sweep_locked() {
+    if (bytes_ > 0) drop(lo_, hi_);
+    bytes_ = 0;
+  }
+  std::mutex mu_;
+  const std::byte* lo_ = nullptr;
+  const std::byte* hi_ = nullptr;
+  size_t bytes_ = 0;
+};
 
 // First component of `path` and the rest ("" when there is none).
 std::pair<std::string_view, std::string_view> head_tail(std::string_view path) {
@@ -214,7 +247,9 @@ class AsyncDigests {
     // Files given as views (kView) go to md5 lanes of their own, long ones included: their
     // bytes cost no memory here, so nothing bounds how many ride in the lanes at once.
     bool viewed = false;
-    Md5Lanes lanes([this](size_t id, const Md5Digest& d) { store(id, hex_lower(d)); }, drop_pages);
+    PageDropper dropper;  // before `lanes`, which releases into it until it is destroyed
+    Md5Lanes lanes([this](size_t id, const Md5Digest& d) { store(id, hex_lower(d)); },
+                   [&dropper](std::span<const std::byte> v) { dropper(v); });
     std::vector<File> batch;  // whole files of at most kSolo bytes
     size_t batch_bytes = 0;
     for (;;) {
@@ -238,7 +273,7 @@ class AsyncDigests {
           viewed = true;
           if (solo) {
             if (stream) stream->update(j.view);
-            drop_pages(j.view);
+            dropper(j.view);
           } else {
             lanes.add(file.id, j.view);
           }

@@ -159,8 +159,9 @@ class ContentScanner {
   // Called after begin() returned true and before the first feed() when the scan has the file's
   // whole content as one view that stays readable until this scanner is destroyed (a mapped
   // plain layer): the scanner may keep the view rather than copy the blocks, and madvise
-  // (MADV_DONTNEED) whole pages of it once done (the page cache keeps them). feed() still gets
-  // every block.
+  // (MADV_DONTNEED) whole pages of it once done (the page cache keeps them). All the views a
+  // scanner gets lie in one mapping (its layer's blob), in increasing order, so the pages
+  // between two of them are that mapping's too. feed() still gets every block.
   virtual void kept(std::span<const std::byte> /*content*/) {}
   virtual void feed(std::span<const std::byte> block) = 0;
   virtual void end(std::vector<ContentMatch>& out) = 0;  // entry is set by the caller
