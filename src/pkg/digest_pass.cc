@@ -334,8 +334,8 @@ class AsyncDigests {
 
 class DigestPass : public scan::ContentScanner {
  public:
-  DigestPass(std::unique_ptr<scan::ContentScanner> inner,
-             std::shared_ptr<const ShadowBoard> shadows, std::shared_ptr<DigestHint> hint)
+  DigestPass(std::unique_ptr<scan::ContentScanner> inner, std::shared_ptr<ShadowBoard> shadows,
+             std::shared_ptr<DigestHint> hint)
       : inner_(std::move(inner)), shadows_(std::move(shadows)), hint_(std::move(hint)) {}
   // The digests go into the matches end() appended: the scan destroys its scanner before it
   // hands the LayerIndex over.
@@ -352,8 +352,9 @@ class DigestPass : public scan::ContentScanner {
     viewed_ = false;
     inner_on_ = inner_ && inner_->begin(path, size, kind);
     if (hint_) hint_->note(path);
-    hashing_ = size > 0 && may_be_package_file(path) &&
-               !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path));
+    bool package = size > 0 && may_be_package_file(path);
+    if (package && shadows_ && layer_) shadows_->write(*layer_, path);
+    hashing_ = package && !(shadows_ && layer_ && shadows_->hidden_above(*layer_, path));
     if (hashing_)
       hasher_.begin(files_, hex_len_of(hint_ ? hint_->digest() : DigestHint::kMd5), size);
     return inner_on_ || hashing_;
@@ -382,7 +383,7 @@ class DigestPass : public scan::ContentScanner {
     size_t match, file;
   };
   std::unique_ptr<scan::ContentScanner> inner_;
-  std::shared_ptr<const ShadowBoard> shadows_;
+  std::shared_ptr<ShadowBoard> shadows_;
   std::shared_ptr<DigestHint> hint_;
   std::optional<uint32_t> layer_;  // unknown in a streamed scan: nothing is skipped
   AsyncDigests hasher_;
@@ -406,7 +407,7 @@ bool may_be_package_file(std::string_view path) {
 }
 
 std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentScanner> inner,
-                                                  std::shared_ptr<const ShadowBoard> shadows,
+                                                  std::shared_ptr<ShadowBoard> shadows,
                                                   std::shared_ptr<DigestHint> hint) {
   return std::make_unique<DigestPass>(std::move(inner), std::move(shadows), std::move(hint));
 }
@@ -467,6 +468,12 @@ void ShadowBoard::publish(const scan::LayerIndex& layer) {
   }
   std::unique_lock lock(mu_);
   layers_[layer.index] = std::move(l);
+}
+
+void ShadowBoard::write(uint32_t layer, std::string_view path) {
+  uint64_t h = hash_of(path);
+  std::unique_lock lock(mu_);
+  layers_[layer].written.insert(h);
 }
 
 bool ShadowBoard::hidden_above(uint32_t layer, std::string_view path) const {

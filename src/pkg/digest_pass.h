@@ -30,15 +30,18 @@ namespace coroner::pkg {
 // A guess for speed only: verify() stays exact either way.
 bool may_be_package_file(std::string_view path);
 
-// What the layers scanned so far hide below them, for scans that finish upper layers while a
+// What the layers scanned so far hide below them, for scans that scan upper layers while a
 // lower one still streams (scan::scan_image): paths each layer writes, deletes (whiteouts) or
 // makes opaque, as hashes. Thread-safe. A hash collision only costs a re-read in verify().
 class ShadowBoard {
  public:
   // Records a finished layer (scan::ScanOptions::layer_scanned).
   void publish(const scan::LayerIndex& layer);
-  // True when a published layer above `layer` replaces or deletes `path` (normalised), or
-  // deletes or makes opaque one of its parent directories: the file is not visible.
+  // Records a file `layer` writes as soon as its scan sees it, before the layer is finished (a
+  // file an upper layer writes hides the lower layer's, whatever else the upper layer holds).
+  void write(uint32_t layer, std::string_view path);
+  // True when a layer above `layer` replaces `path` (normalised), or a published one deletes
+  // it, or deletes or makes opaque one of its parent directories: the file is not visible.
   bool hidden_above(uint32_t layer, std::string_view path) const;
 
  private:
@@ -72,9 +75,11 @@ inline constexpr uint16_t kPassDigestRule = 0xffff;
 // A ContentScanner that digests each non-empty regular file may_be_package_file() accepts and
 // `shadows` (may be null) does not hide, with the digest `hint` (may be null: md5) names when
 // the file begins, and hands the digest over as a ContentMatch {rule kPassDigestRule, redacted
-// = hex}. `inner` (may be null) sees the same files and blocks, as if it were the only scanner.
+// = hex}. It writes the files of its layer on `shadows` as they begin (ShadowBoard::write), for
+// the lower layers still streaming. `inner` (may be null) sees the same files and blocks, as if
+// it were the only scanner.
 std::unique_ptr<scan::ContentScanner> digest_pass(std::unique_ptr<scan::ContentScanner> inner,
-                                                  std::shared_ptr<const ShadowBoard> shadows = {},
+                                                  std::shared_ptr<ShadowBoard> shadows = {},
                                                   std::shared_ptr<DigestHint> hint = {});
 
 // The two scan hooks that run the pass over a whole image (scan::ScanOptions): layer_scanned

@@ -177,6 +177,30 @@ TEST(ShadowBoardTest, UpperLayersHideReplacedDeletedAndOpaqueBelow) {
   EXPECT_FALSE(b.hidden_above(3, "usr/lib/libLLVM.so"));        // a layer above it
 }
 
+// An upper layer's pass writes its files on the board as they begin: a lower layer still
+// streaming skips them before the upper layer is finished.
+TEST(DigestPassTest, SkipsWhatAnUpperLayerStillStreamingHasWritten) {
+  auto board = std::make_shared<ShadowBoard>();
+  auto upper = digest_pass(nullptr, board);
+  auto lower = digest_pass(nullptr, board);
+  upper->set_layer(2);
+  lower->set_layer(0);
+  std::vector<scan::ContentMatch> out;
+  ASSERT_TRUE(upper->begin("usr/lib/libLLVM.so.1", 4, scan::ContentKind::kBinary));
+  upper->feed(bytes("ELF!"));
+  upper->end(out);
+  EXPECT_FALSE(board->hidden_above(2, "usr/lib/libLLVM.so.1"));
+  EXPECT_TRUE(board->hidden_above(1, "usr/lib/libLLVM.so.1"));
+  EXPECT_FALSE(lower->begin("usr/lib/libLLVM.so.1", 4, scan::ContentKind::kBinary));
+  EXPECT_TRUE(lower->begin("usr/lib/libclang.so.1", 4, scan::ContentKind::kBinary));
+  lower->end(out);
+  // Files outside the package trees are neither hashed nor written.
+  EXPECT_FALSE(upper->begin("opt/app/big.bin", 4, scan::ContentKind::kBinary));
+  EXPECT_FALSE(board->hidden_above(0, "opt/app/big.bin"));
+  upper.reset();
+  lower.reset();
+}
+
 TEST(DigestPassTest, SkipsWhatAFinishedUpperLayerHidesOnlyWhenTheLayerIsKnown) {
   auto board = std::make_shared<ShadowBoard>();
   board->publish(layer_with(1, {{"usr/bin/tool", scan::Whiteout::kNone}}));
