@@ -131,81 +131,10 @@ Md5Digest digest_of(const uint32_t* state, size_t stride) {
   return out;
 }
 
-// Runs `cursor` to its end on the portable kernel from lane state `state` (stride apart).
-Md5Digest finish_scalar(Cursor& cursor, uint32_t* state, size_t stride) {
-  while (!cursor.done()) {
-    size_t blocks = 0;
-    const std::byte* p = cursor.next(&blocks);
-    compress_scalar(state, stride, p, blocks);
-    cursor.advance(blocks);
-  }
-  return digest_of(state, stride);
-}
-
 #if defined(__x86_64__)
 // Blocks one kernel call advances every lane at most (the idle lanes read kIdle's zeros).
 constexpr size_t kMaxRun = 16;
 alignas(64) constexpr std::byte kIdle[kMaxRun * kBlock] = {};
-
-using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
-
-template <size_t kLanes>
-void run_lanes(Kernel kernel, std::span<const Md5Message> messages, std::span<Md5Digest> out) {
-  // Largest first, so that the long messages start early and the short ones fill in.
-  std::vector<uint64_t> size(messages.size());
-  for (size_t i = 0; i < messages.size(); ++i)
-    for (const auto& piece : messages[i]) size[i] += piece.size();
-  std::vector<size_t> order(messages.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t x, size_t y) { return size[x] > size[y]; });
-
-  alignas(64) uint32_t state[4 * kLanes];
-  size_t message_of[kLanes];
-  bool busy[kLanes] = {};
-  std::vector<Cursor> slots(kLanes, Cursor(Md5Message{}));
-  size_t next_message = 0;
-  for (;;) {
-    size_t active = 0;
-    for (size_t l = 0; l < kLanes; ++l) {
-      if (!busy[l] && next_message < order.size()) {
-        message_of[l] = order[next_message++];
-        slots[l] = Cursor(messages[message_of[l]]);
-        for (int w = 0; w < 4; ++w) state[w * kLanes + l] = kIv[w];
-        busy[l] = true;
-      }
-      active += busy[l];
-    }
-    if (active == 0) return;
-    // A kernel call costs about the same with one lane busy as with all: when the queue is
-    // empty and few lanes are left, the scalar code finishes them.
-    if (next_message == order.size() && active <= kLanes / 8) {
-      for (size_t l = 0; l < kLanes; ++l)
-        if (busy[l]) out[message_of[l]] = finish_scalar(slots[l], state + l, kLanes);
-      return;
-    }
-    const std::byte* ptr[kLanes];
-    size_t run = kMaxRun;
-    for (size_t l = 0; l < kLanes; ++l) {
-      if (!busy[l]) {
-        ptr[l] = kIdle;
-        continue;
-      }
-      size_t blocks = 0;
-      ptr[l] = slots[l].next(&blocks);
-      run = std::min(run, blocks);
-    }
-    kernel(state, ptr, run);
-    for (size_t l = 0; l < kLanes; ++l) {
-      if (!busy[l]) continue;
-      slots[l].advance(run);
-      if (slots[l].done()) {
-        out[message_of[l]] = digest_of(state + l, kLanes);
-        busy[l] = false;
-      }
-    }
-  }
-}
 
 bool cpu_has_avx512() {
   __builtin_cpu_init();
@@ -245,184 +174,214 @@ std::string_view md5_kernel_name(Md5Kernel kernel) {
   return "?";
 }
 
-void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out,
-              [[maybe_unused]] Md5Kernel kernel) {
-#if defined(__x86_64__)
-  if (messages.size() > 1 && kernel == Md5Kernel::kAvx512)
-    return run_lanes<16>(md5_detail::compress_avx512, messages, out);
-  if (messages.size() > 1 && kernel == Md5Kernel::kAvx2)
-    return run_lanes<8>(md5_detail::compress_avx2, messages, out);
-#endif
-  for (size_t i = 0; i < messages.size(); ++i) {
-    uint32_t state[4] = {kIv[0], kIv[1], kIv[2], kIv[3]};
-    Cursor cursor(messages[i]);
-    out[i] = finish_scalar(cursor, state, 1);
-  }
-}
-
-// --- Md5Lanes ------------------------------------------------------------------------------
+// --- the lanes, for md5_many and Md5Lanes -----------------------------------------------------
 
 namespace {
-constexpr size_t kMaxLanes = 16;
-// Bytes a lane hashes between two calls of `release`.
-constexpr uint64_t kReleaseStep = 4 << 20;
-}  // namespace
 
-struct Md5Lanes::State {
+constexpr size_t kMaxLanes = 16;
+// Bytes a lane hashes between two calls of `release`, and per run of the scalar code.
+constexpr uint64_t kReleaseStep = 4 << 20;
+
+// Messages go into lanes as lanes free up: a kernel call advances every busy lane by the same
+// number of blocks (idle lanes hash zeros that nobody reads). With no SIMD kernel, one lane on
+// the scalar code.
+class LaneEngine {
+ public:
+  explicit LaneEngine([[maybe_unused]] Md5Kernel kernel) {
+#if defined(__x86_64__)
+    if (kernel == Md5Kernel::kAvx512) {
+      lanes_ = 16;
+      kernel_ = md5_detail::compress_avx512;
+    } else if (kernel == Md5Kernel::kAvx2) {
+      lanes_ = 8;
+      kernel_ = md5_detail::compress_avx2;
+    }
+#endif
+  }
+
+  Md5Lanes::Done done;
+  Md5Lanes::Release release;  // for messages of one piece (push_one) only
+
+  // Queues a message of any pieces, which must outlive its digest.
+  void push(size_t id, Md5Message message) { queue_.push_back({id, message, {}, false}); }
+  // Queues a message of one piece: the lane keeps the span itself.
+  void push_one(size_t id, std::span<const std::byte> data) {
+    queue_.push_back({id, {}, data, true});
+  }
+  // Hashes while every lane has a message.
+  void run_full() {
+    fill();
+    while (busy_ == lanes_) {
+      step();
+      fill();
+    }
+  }
+  // Hashes everything queued. With `two_threads`, the last two messages finish on two threads.
+  void finish(bool two_threads) {
+    for (;;) {
+      fill();
+      if (busy_ == 0) return;
+      if (!few_left()) {
+        step();
+        continue;
+      }
+      size_t busy[2], n = 0;
+      for (size_t l = 0; l < lanes_ && n < 2; ++l)
+        if (lane_[l].busy) busy[n++] = l;
+      // The caller waits for finish() (the digest pass, at the end of a layer, when the scan's
+      // other threads are done): a second thread halves the time of the last two long messages.
+      // Each thread writes only its lane's state words and progress; `release` runs on both.
+      std::thread second;
+      if (n == 2 && two_threads) {
+        try {
+          second = std::thread([&] { scalar_run(busy[1]); });
+        } catch (const std::system_error&) {
+          // no thread to be had: one after the other, below
+        }
+      }
+      if (n == 2 && !second.joinable()) scalar_run(busy[1]);
+      scalar_run(busy[0]);
+      if (second.joinable()) second.join();
+      for (size_t i = 0; i < n; ++i) complete(busy[i]);
+    }
+  }
+
+ private:
+  using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
+  struct Pending {
+    size_t id;
+    Md5Message message;
+    std::span<const std::byte> one;
+    bool is_one;
+  };
   struct Lane {
     bool busy = false;
     size_t id = 0;
-    std::span<const std::byte> piece;  // the message (Cursor reads it through &piece)
+    std::span<const std::byte> piece;  // push_one's message (the cursor reads it through &piece)
     Cursor cursor{Md5Message{}};
     uint64_t released = 0;  // bytes of `piece` handed to `release`
   };
-  using Kernel = void (*)(uint32_t*, const std::byte* const*, size_t);
-
-  Done done;
-  Release release;
-  size_t lanes = 1;
-  Kernel kernel = nullptr;  // null: the scalar code, one lane
-  alignas(64) uint32_t state[4 * kMaxLanes] = {};
-  Lane lane[kMaxLanes];
-  std::deque<std::pair<size_t, std::span<const std::byte>>> queue;
-  size_t busy = 0;
 
   // Idle lanes take the next queued messages.
   void fill() {
-    for (size_t l = 0; l < lanes && !queue.empty(); ++l) {
-      Lane& ln = lane[l];
+    for (size_t l = 0; l < lanes_ && !queue_.empty(); ++l) {
+      Lane& ln = lane_[l];
       if (ln.busy) continue;
+      const Pending& p = queue_.front();
       ln.busy = true;
-      ln.id = queue.front().first;
-      ln.piece = queue.front().second;
-      queue.pop_front();
-      ln.cursor = Cursor(Md5Message(&ln.piece, 1));
+      ln.id = p.id;
+      ln.piece = p.one;
+      ln.cursor = Cursor(p.is_one ? Md5Message(&ln.piece, 1) : p.message);
       ln.released = 0;
-      for (size_t w = 0; w < 4; ++w) state[w * lanes + l] = kIv[w];
-      ++busy;
+      queue_.pop_front();
+      for (size_t w = 0; w < 4; ++w) state_[w * lanes_ + l] = kIv[w];
+      ++busy_;
     }
   }
   void progress(Lane& ln) {
     uint64_t at = ln.cursor.consumed();
-    if (release && at - ln.released >= kReleaseStep) {
+    if (release && !ln.piece.empty() && at - ln.released >= kReleaseStep) {
       release(ln.piece.subspan(ln.released, at - ln.released));
       ln.released = at;
     }
   }
   void complete(size_t l) {
-    Lane& ln = lane[l];
-    done(ln.id, digest_of(state + l, lanes));
+    Lane& ln = lane_[l];
+    done(ln.id, digest_of(state_ + l, lanes_));
     if (release && ln.released < ln.piece.size()) release(ln.piece.subspan(ln.released));
     ln.busy = false;
-    --busy;
+    --busy_;
   }
-  // One kernel call over the busy lanes (idle ones hash zeros that nobody reads), or a run of the
-  // scalar code on the only lane.
+  // One run of up to kReleaseStep bytes of lane `l` on the scalar code.
+  void scalar_blocks(size_t l) {
+    Lane& ln = lane_[l];
+    size_t blocks = 0;
+    const std::byte* p = ln.cursor.next(&blocks);
+    blocks = std::min(blocks, static_cast<size_t>(kReleaseStep / kBlock));
+    compress_scalar(state_ + l, lanes_, p, blocks);
+    ln.cursor.advance(blocks);
+  }
+  // Hashes lane `l` to the end of its message on the scalar code (complete() is the caller's).
+  void scalar_run(size_t l) {
+    while (!lane_[l].cursor.done()) {
+      scalar_blocks(l);
+      if (!lane_[l].cursor.done()) progress(lane_[l]);
+    }
+  }
+  // One kernel call over the busy lanes, or a run of the scalar code on the only lane.
   void step() {
-    if (kernel == nullptr) {
-      Lane& ln = lane[0];
-      size_t blocks = 0;
-      const std::byte* p = ln.cursor.next(&blocks);
-      blocks = std::min<size_t>(blocks, kReleaseStep / kBlock);
-      compress_scalar(state, 1, p, blocks);
-      ln.cursor.advance(blocks);
-      ln.cursor.done() ? complete(0) : progress(ln);
+    if (kernel_ == nullptr) {
+      scalar_blocks(0);
+      lane_[0].cursor.done() ? complete(0) : progress(lane_[0]);
       return;
     }
 #if defined(__x86_64__)
     const std::byte* ptr[kMaxLanes];
     size_t run = kMaxRun;
-    for (size_t l = 0; l < lanes; ++l) {
-      if (!lane[l].busy) {
+    for (size_t l = 0; l < lanes_; ++l) {
+      if (!lane_[l].busy) {
         ptr[l] = kIdle;
         continue;
       }
       size_t blocks = 0;
-      ptr[l] = lane[l].cursor.next(&blocks);
+      ptr[l] = lane_[l].cursor.next(&blocks);
       run = std::min(run, blocks);
     }
-    kernel(state, ptr, run);
-    for (size_t l = 0; l < lanes; ++l) {
-      if (!lane[l].busy) continue;
-      lane[l].cursor.advance(run);
-      lane[l].cursor.done() ? complete(l) : progress(lane[l]);
+    kernel_(state_, ptr, run);
+    for (size_t l = 0; l < lanes_; ++l) {
+      if (!lane_[l].busy) continue;
+      lane_[l].cursor.advance(run);
+      lane_[l].cursor.done() ? complete(l) : progress(lane_[l]);
     }
 #endif
-  }
-  // Hashes lane `l` to the end of its message on the scalar code (complete() is the caller's).
-  void scalar_run(size_t l) {
-    Lane& ln = lane[l];
-    while (!ln.cursor.done()) {
-      size_t blocks = 0;
-      const std::byte* p = ln.cursor.next(&blocks);
-      blocks = std::min(blocks, static_cast<size_t>(kReleaseStep / kBlock));
-      compress_scalar(state + l, lanes, p, blocks);
-      ln.cursor.advance(blocks);
-      if (!ln.cursor.done()) progress(ln);
-    }
   }
   // A kernel call costs about the same with one lane busy as with all: with few lanes left and
   // nothing queued, the scalar code is faster.
-  bool few_left() const { return queue.empty() && kernel != nullptr && busy <= lanes / 8; }
+  bool few_left() const { return queue_.empty() && kernel_ != nullptr && busy_ <= lanes_ / 8; }
+
+  size_t lanes_ = 1;
+  Kernel kernel_ = nullptr;
+  alignas(64) uint32_t state_[4 * kMaxLanes] = {};
+  Lane lane_[kMaxLanes];
+  std::deque<Pending> queue_;
+  size_t busy_ = 0;
 };
 
-Md5Lanes::Md5Lanes(Done done, Release release, [[maybe_unused]] Md5Kernel kernel)
-    : s_(std::make_unique<State>()) {
+}  // namespace
+
+void md5_many(std::span<const Md5Message> messages, std::span<Md5Digest> out, Md5Kernel kernel) {
+  // Largest first, so that the long messages start early and the short ones fill in.
+  std::vector<uint64_t> size(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i)
+    for (const auto& piece : messages[i]) size[i] += piece.size();
+  std::vector<size_t> order(messages.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return size[x] > size[y]; });
+  LaneEngine lanes(kernel);
+  lanes.done = [&](size_t id, const Md5Digest& d) { out[id] = d; };
+  for (size_t i : order) lanes.push(i, messages[i]);
+  lanes.finish(false);
+}
+
+struct Md5Lanes::State : LaneEngine {
+  using LaneEngine::LaneEngine;
+};
+
+Md5Lanes::Md5Lanes(Done done, Release release, Md5Kernel kernel)
+    : s_(std::make_unique<State>(kernel)) {
   s_->done = std::move(done);
   s_->release = std::move(release);
-#if defined(__x86_64__)
-  if (kernel == Md5Kernel::kAvx512) {
-    s_->lanes = 16;
-    s_->kernel = md5_detail::compress_avx512;
-  } else if (kernel == Md5Kernel::kAvx2) {
-    s_->lanes = 8;
-    s_->kernel = md5_detail::compress_avx2;
-  }
-#endif
 }
 
 Md5Lanes::~Md5Lanes() = default;
 
-size_t Md5Lanes::lanes() const { return s_->lanes; }
-
 void Md5Lanes::add(size_t id, std::span<const std::byte> data) {
-  State& s = *s_;
-  s.queue.emplace_back(id, data);
-  s.fill();
-  while (s.busy == s.lanes) {
-    s.step();
-    s.fill();
-  }
+  s_->push_one(id, data);
+  s_->run_full();
 }
 
-void Md5Lanes::finish() {
-  State& s = *s_;
-  for (;;) {
-    s.fill();
-    if (s.busy == 0) return;
-    if (!s.few_left()) {
-      s.step();
-      continue;
-    }
-    size_t busy[2], n = 0;
-    for (size_t l = 0; l < s.lanes && n < 2; ++l)
-      if (s.lane[l].busy) busy[n++] = l;
-    // The caller waits for finish() (the digest pass, at the end of a layer, when the scan's
-    // other threads are done): a second thread halves the time of the last two long messages.
-    // Each thread writes only its lane's state words and progress; `release` runs on both.
-    std::thread second;
-    if (n == 2) {
-      try {
-        second = std::thread([&] { s.scalar_run(busy[1]); });
-      } catch (const std::system_error&) {
-        s.scalar_run(busy[1]);  // no thread to be had: one after the other
-      }
-    }
-    s.scalar_run(busy[0]);
-    if (second.joinable()) second.join();
-    for (size_t i = 0; i < n; ++i) s.complete(busy[i]);
-  }
-}
+void Md5Lanes::finish() { s_->finish(true); }
 
 Md5Digest md5_scalar(std::span<const std::byte> data) {
   Md5Digest out;

@@ -63,7 +63,6 @@ class Md5Lanes {
   // only two are left, go through the scalar code on two threads (this one and another), so
   // `release` must be thread-safe.
   void finish();
-  size_t lanes() const;
 
  private:
   struct State;

@@ -95,6 +95,15 @@ int open_or_throw(const std::string& path) {
 
 }  // namespace
 
+const std::byte* drop_mapped_pages(const std::byte* begin, const std::byte* end) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  uintptr_t to = reinterpret_cast<uintptr_t>(end) / page * page;
+  if (to <= from) return begin;
+  ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  return begin + (to - reinterpret_cast<uintptr_t>(begin));
+}
+
 std::unique_ptr<ByteStream> open_fd_stream(int fd, std::string name) {
   return std::make_unique<FdStream>(fd, std::move(name), UINT64_MAX);
 }

@@ -28,6 +28,11 @@ class ByteStream {
   virtual std::optional<std::span<const std::byte>> map_rest() { return std::nullopt; }
 };
 
+// Gives back the whole pages inside [begin, end), a part of a view map_rest() returned
+// (madvise MADV_DONTNEED: the page cache keeps them, and the view stays readable). Returns the
+// end of the last page given back, or `begin` when no page lies wholly inside.
+const std::byte* drop_mapped_pages(const std::byte* begin, const std::byte* end);
+
 // A stream over a file descriptor that the stream owns (closed on destruction).
 std::unique_ptr<ByteStream> open_fd_stream(int fd, std::string name);
 // A stream over a file path, or Error naming the path.

@@ -1,8 +1,5 @@
 #include "pkg/digest_pass.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -17,6 +14,7 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/md5_many.h"
+#include "base/stream.h"
 #include "base/text.h"
 
 namespace coroner::pkg {
@@ -58,7 +56,10 @@ class PageDropper {
  public:
   ~PageDropper() { sweep(); }
   void operator()(std::span<const std::byte> view) {
-    if (view.size() >= kSweep) return drop(view.data(), view.data() + view.size());
+    if (view.size() >= kSweep) {
+      drop_mapped_pages(view.data(), view.data() + view.size());
+      return;
+    }
     std::lock_guard lock(mu_);
     const std::byte* end = view.data() + view.size();
     if (bytes_ > 0 && (std::max(hi_, end) - std::min(lo_, view.data()) >
@@ -77,14 +78,8 @@ class PageDropper {
 
  private:
   static constexpr size_t kSweep = 4 << 20;
-  static void drop(const std::byte* begin, const std::byte* end) {
-    static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
-    uintptr_t to = reinterpret_cast<uintptr_t>(end) / page * page;
-    if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-  }
   void sweep_locked() {
-    if (bytes_ > 0) drop(lo_, hi_);
+    if (bytes_ > 0) drop_mapped_pages(lo_, hi_);
     bytes_ = 0;
   }
   std::mutex mu_;

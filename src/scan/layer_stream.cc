@@ -1,8 +1,6 @@
 #include "scan/layer_stream.h"
 
 #include <isa-l/igzip_lib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -200,12 +198,8 @@ struct Input {
     ++lag_next;
   }
   void unmap_before(size_t end) {
-    static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    uintptr_t base = reinterpret_cast<uintptr_t>(map->data());
-    uintptr_t from = (base + unmapped + page - 1) / page * page, to = (base + end) / page * page;
-    if (to <= from) return;
-    ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-    unmapped = to - base;
+    const std::byte* base = map->data();
+    unmapped = static_cast<size_t>(drop_mapped_pages(base + unmapped, base + end) - base);
   }
   // Counts and digests bytes just read (empty: the end of the blob); the hash job's ticket.
   uint64_t consumed(std::span<const std::byte> got) {
